@@ -1,0 +1,1 @@
+"""Retail Platform: a retail data platform as a Dagster asset graph."""

@@ -1,0 +1,3 @@
+from retail_platform.cli import main
+
+raise SystemExit(main())

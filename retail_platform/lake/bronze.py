@@ -1,0 +1,79 @@
+"""Bronze: the day's landing files as Parquet, every value as text, with lineage. One asset per
+source table, generated from the registry."""
+
+
+from datetime import datetime, timezone
+
+import dagster as dg
+import polars as pl
+
+from retail_platform.lake.common import partition_day, table_metadata
+from retail_platform.lake.landing import landing_key
+from retail_platform.lake.paths import partition_dir, partition_file
+from retail_platform.lake.storage import LakeResource
+from retail_platform.partitions import daily_partitions
+from retail_platform.sources.registry import TABLES, TableSpec
+from retail_platform.transforms.bronze import concat_bronze, read_raw_text, to_bronze
+
+
+def bronze_key(spec: TableSpec) -> dg.AssetKey:
+    return dg.AssetKey(["bronze", spec.table])
+
+
+def read_landing_partition(lake: LakeResource, spec: TableSpec, day: str) -> tuple[pl.DataFrame, list[str]]:
+    """All landing files of one table and day, stacked, with lineage columns."""
+    directory = partition_dir("landing", spec.table, day, source=spec.source)
+    keys = lake.list_files(directory)
+    if not keys:
+        raise dg.Failure(
+            f"No landing files for {spec.table} on {day} under {lake.uri(directory)}. "
+            f"Land the day first (materialize landing/{spec.table} for partition {day}) "
+            "or check that the source export arrived."
+        )
+    frames = []
+    for key in keys:
+        try:
+            raw = read_raw_text(lake.read_bytes(key), spec.file_format)
+        except Exception as exc:  # any parser error: name the file and the way out
+            raise dg.Failure(
+                f"Cannot read landing file {lake.uri(key)} ({spec.file_format}) for {spec.table}, "
+                f"partition {day}: {exc}. Fix or remove the file, then re-materialize bronze/{spec.table} "
+                f"for {day}."
+            ) from exc
+        # The file's landing time, not the wall clock: re-running bronze gives identical output.
+        landed = datetime.fromtimestamp(lake.last_modified(key), tz=timezone.utc)
+        frames.append(to_bronze(raw, source_file=key, ingested_at=landed))
+    return concat_bronze(frames), keys
+
+
+def build_bronze_asset(spec: TableSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=bronze_key(spec),
+        deps=[landing_key(spec)],
+        partitions_def=daily_partitions,
+        group_name="bronze",
+        kinds={"polars", "parquet"},
+        description=f"Raw `{spec.table}` rows as text with lineage columns (`_source_file`, "
+        "`_row_number`, `_ingested_at`). Nothing dropped.",
+    )
+    def _bronze(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        day = partition_day(context).isoformat()
+        frame, files = read_landing_partition(lake, spec, day)
+        key = partition_file("bronze", spec.table, day)
+        size = lake.write_parquet(key, frame)
+        undeclared = sorted(set(frame.columns) - set(spec.column_names) - {"_source_file", "_row_number", "_ingested_at"})
+        missing = sorted(set(spec.column_names) - set(frame.columns))
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(frame, uri=lake.uri(key), size_bytes=size),
+                "rows": frame.height,
+                "source_files": len(files),
+                "undeclared_columns": ", ".join(undeclared) or "none",
+                "missing_columns": ", ".join(missing) or "none",
+            }
+        )
+
+    return _bronze
+
+
+bronze_assets = [build_bronze_asset(spec) for spec in TABLES]
