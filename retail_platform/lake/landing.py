@@ -40,6 +40,7 @@ class SourceSimulator(dg.ConfigurableResource):
         for spec in TABLES
     ],
     partitions_def=daily_partitions,
+    can_subset=True,
 )
 def source_systems(context: dg.AssetExecutionContext, lake: LakeResource, sources: SourceSimulator):
     """Every source system's export for the day (simulated)."""
@@ -53,6 +54,8 @@ def source_systems(context: dg.AssetExecutionContext, lake: LakeResource, source
     for landed in files:
         by_table.setdefault(landed.table, []).append(landed)
     for table, spec in specs.items():
+        if landing_key(spec) not in context.selected_asset_keys:
+            continue
         directory = partition_dir("landing", table, day, source=spec.source)
         written = sum(lake.write_bytes(f"{directory}/{f.name}", f.content) for f in by_table.get(table, []))
         yield dg.MaterializeResult(
