@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--end", type=_day, default=yesterday, help="last day, inclusive (default: yesterday)")
     run.add_argument("--seed", type=int, help="source simulator seed (default RETAIL_SEED or 7)")
     run.add_argument("--volume", type=int, help="source simulator volume (default RETAIL_VOLUME or 1000)")
+    run.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
     return parser.parse_args(argv)
 
 
@@ -51,7 +52,9 @@ def ensure_dagster_home() -> str:
     return home
 
 
-def run_range(start: date, end: date, *, seed: int | None = None, volume: int | None = None) -> int:
+def run_range(
+    start: date, end: date, *, seed: int | None = None, volume: int | None = None, log_level: str = "WARNING"
+) -> int:
     import dagster as dg
 
     from retail_platform import definitions
@@ -71,7 +74,11 @@ def run_range(start: date, end: date, *, seed: int | None = None, volume: int | 
 
     home = ensure_dagster_home()
     sources = {k: v for k, v in {"seed": seed, "volume": volume}.items() if v is not None}
-    run_config: dict = {"execution": {"config": {"in_process": {}}}}
+    run_config: dict = {
+        # In-process: one Python process per day instead of one per step (each would re-import the code).
+        "execution": {"config": {"in_process": {}}},
+        "loggers": {"console": {"config": {"log_level": log_level.upper()}}},
+    }
     if sources:
         run_config["resources"] = {"sources": {"config": sources}}
     job = dg.reconstructable(definitions.daily_job)
@@ -99,5 +106,5 @@ def run_range(start: date, end: date, *, seed: int | None = None, volume: int | 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.command == "run":
-        return run_range(args.start, args.end, seed=args.seed, volume=args.volume)
+        return run_range(args.start, args.end, seed=args.seed, volume=args.volume, log_level=args.log_level)
     return 2
