@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retail_platform.sources import generator, registry  # noqa: E402
+from retail_platform.sources import generator, registry
 
 
 def data_rows(f: generator.LandingFile) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -315,7 +316,7 @@ def test_order_lifecycle_and_lsn_ordering():
     assert max(l1) < min(l2)  # lsn increases across days
     # within a day lsn order = event time order
     clean = sorted((int(e["lsn"]), e["event_ts"]) for e in e2 if ISO_TS.match(e["event_ts"] or ""))
-    assert all(a[1] <= b[1] for a, b in zip(clean, clean[1:], strict=False))
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(clean))
     assert all(e["event_ts"].startswith("2026-03-04") for e in e2 if ISO_TS.match(e["event_ts"] or ""))
     statuses = Counter((e["status"] or "").strip().lower() for e in e2)
     for s in ("created", "paid", "shipped", "delivered"):

@@ -1,11 +1,11 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
 
 from retail_platform.transforms.bronze import MalformedFileError, concat_bronze, read_raw_text, to_bronze
 
-LANDED = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+LANDED = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
 def test_csv_values_stay_text_exactly_as_landed():

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 from hypothesis import given, settings
@@ -8,7 +8,7 @@ from retail_platform.sources.registry import TABLES_BY_NAME
 from retail_platform.transforms.cdc import apply_changes, current_rows
 
 CDC = TABLES_BY_NAME["orders"].cdc
-T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def events(*rows: tuple[int, str, str, str]) -> pl.DataFrame:

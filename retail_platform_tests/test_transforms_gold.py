@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
@@ -10,7 +10,7 @@ D = date(2026, 11, 3)
 
 
 def ts(day: int, hour: int = 10) -> datetime:
-    return datetime(2026, 11, day, hour, tzinfo=timezone.utc)
+    return datetime(2026, 11, day, hour, tzinfo=UTC)
 
 
 def money(values):

@@ -2,7 +2,7 @@
 source table, generated from the registry."""
 
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
@@ -41,7 +41,7 @@ def read_landing_partition(lake: LakeResource, spec: TableSpec, day: str) -> tup
                 f"for {day}."
             ) from exc
         # The file's landing time, not the wall clock: re-running bronze gives identical output.
-        landed = datetime.fromtimestamp(lake.last_modified(key), tz=timezone.utc)
+        landed = datetime.fromtimestamp(lake.last_modified(key), tz=UTC)
         frames.append(to_bronze(raw, source_file=key, ingested_at=landed))
     return concat_bronze(frames), keys
 

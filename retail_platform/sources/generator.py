@@ -40,7 +40,7 @@ import io
 import math
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -51,9 +51,9 @@ from retail_platform.sources import registry
 __all__ = [
     "DEFAULT_SEED",
     "DEFAULT_VOLUME",
+    "DEFECTS",
     "EPOCH",
     "FX_TO_USD",
-    "DEFECTS",
     "LandingFile",
     "file_name",
     "generate_day",
@@ -169,7 +169,7 @@ def file_name(table: str, day: date) -> str:
 # ---------------------------------------------------------------------------------------------
 
 _DAY_S = 86_400
-_EPOCH_S = int(datetime(EPOCH.year, EPOCH.month, EPOCH.day, tzinfo=timezone.utc).timestamp())
+_EPOCH_S = int(datetime(EPOCH.year, EPOCH.month, EPOCH.day, tzinfo=UTC).timestamp())
 _EPOCH_UNIX_DAYS = _EPOCH_S // _DAY_S
 
 _U64 = np.uint64
@@ -263,7 +263,7 @@ def _plan(seed: int, n: int, volume: int) -> _Plan:
     n_txn = max(1, int(rng.poisson(volume * f / _LINES_PER_TXN)))
     n_orders = max(1, int(rng.poisson(_ORDERS_PER_VOLUME * volume * f)))
     conversion = rng.uniform(0.032, 0.048)
-    n_sessions = max(n_orders + 1, int(round(n_orders / conversion)))
+    n_sessions = max(n_orders + 1, round(n_orders / conversion))
     n_tickets = max(1, int(rng.poisson(0.10 * n_orders + 0.004 * n_txn)))
     return _Plan(n_txn, n_orders, n_sessions, n_tickets)
 
@@ -429,7 +429,7 @@ _ADJECTIVES = ("Classic", "Essential", "Pro", "Eco", "Urban", "Premium", "Everyd
 
 
 def _n_products(volume: int) -> int:
-    return max(60, int(round(300 * (max(volume, 1) / 1000) ** 0.25)))
+    return max(60, round(300 * (max(volume, 1) / 1000) ** 0.25))
 
 
 @dataclass(frozen=True)
@@ -458,7 +458,7 @@ class _CatalogStatic:
 def _catalog_static(seed: int, volume: int) -> _CatalogStatic:
     n = _n_products(volume)
     i = np.arange(n)
-    n0 = int(round(0.7 * n))
+    n0 = round(0.7 * n)
     spacing = 1200.0 / max(1, n - n0)
     launch = np.where(
         i < n0,
@@ -575,7 +575,7 @@ _TIER_CUM = np.array([0.50, 0.80, 0.95, 1.0])
 
 
 def _cust_params(volume: int) -> tuple[int, float]:
-    base = max(100, int(round(3000 * math.sqrt(max(volume, 1) / 1000))))
+    base = max(100, round(3000 * math.sqrt(max(volume, 1) / 1000)))
     return base, base * 0.002  # base population before EPOCH, signups per day after
 
 
@@ -583,7 +583,7 @@ def _cust_params(volume: int) -> tuple[int, float]:
 def _n_customers(volume: int, n: int) -> int:
     """Number of customers whose signup day <= n (consistent with ``_cust_signup_day``)."""
     base, g = _cust_params(volume)
-    j = np.arange(int(math.ceil((n + 1) * g)) + 3)
+    j = np.arange(math.ceil((n + 1) * g) + 3)
     return base + int(np.count_nonzero(np.floor(j / g) <= n))
 
 
@@ -824,7 +824,7 @@ def _day_text(n: int, fmt: str) -> str:
 def _count(rate: float, k: int, minimum: int = 1) -> int:
     if k <= 0:
         return 0
-    return max(minimum, int(round(rate * k)))
+    return max(minimum, round(rate * k))
 
 
 def _split(rng: np.random.Generator, candidates: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
@@ -1224,19 +1224,19 @@ def _pos_batch(seed: int, volume: int, x: int, store: np.ndarray, seq: np.ndarra
     disc = np.where(has_d, np.rint(unit * qty * pct / 100.0).astype(np.int64), 0)
     total = np.bincount(lt, weights=qty * unit - disc, minlength=t).astype(np.int64)
     updated = ts + rng.integers(0, 180, t)
-    txn = dict(
-        day=np.full(t, x, dtype=np.int64),
-        store=store,
-        seq=seq,
-        register=register,
-        cust=cust,
-        ts=ts,
-        cur=cur,
-        pay=pay,
-        total=total,
-        ut=updated,
-    )
-    lines = dict(txn=lt, line=line_no, prod=prod, qty=qty, unit=unit, disc=np.where(has_d, disc, -1), has_d=has_d)
+    txn = {
+        "day": np.full(t, x, dtype=np.int64),
+        "store": store,
+        "seq": seq,
+        "register": register,
+        "cust": cust,
+        "ts": ts,
+        "cur": cur,
+        "pay": pay,
+        "total": total,
+        "ut": updated,
+    }
+    lines = {"txn": lt, "line": line_no, "prod": prod, "qty": qty, "unit": unit, "disc": np.where(has_d, disc, -1), "has_d": has_d}
     return txn, lines
 
 
@@ -1604,18 +1604,18 @@ def _sessions_batch(seed: int, volume: int, x: int, seq: np.ndarray, rng: np.ran
     cust = np.where(logged, _pick_existing_customers(rng, volume, x, s), -1)
     device = np.minimum(np.searchsorted([0.42, 0.9, 1.0], rng.random(s), side="right"), 2)
     traffic = np.minimum(np.searchsorted([0.25, 0.55, 0.72, 0.85, 0.95, 1.0], rng.random(s), side="right"), 5)
-    return dict(
-        day=np.full(s, x, dtype=np.int64),
-        seq=seq,
-        start=start,
-        end=start + dur,
-        pages=pages,
-        cust=cust,
-        device=device,
-        traffic=traffic,
-        conv=np.zeros(s, dtype=bool),
-        o=np.full(s, -1, dtype=np.int64),
-    )
+    return {
+        "day": np.full(s, x, dtype=np.int64),
+        "seq": seq,
+        "start": start,
+        "end": start + dur,
+        "pages": pages,
+        "cust": cust,
+        "device": device,
+        "traffic": traffic,
+        "conv": np.zeros(s, dtype=bool),
+        "o": np.full(s, -1, dtype=np.int64),
+    }
 
 
 def _web_sessions_table(seed: int, volume: int, n: int, drift: str | None) -> pl.DataFrame:
@@ -1704,18 +1704,18 @@ def _support_tickets_table(seed: int, volume: int, n: int) -> pl.DataFrame:
             continue
         t = td.ev_ticket[m]
         parts.append(
-            dict(
-                c=np.full(len(t), c, dtype=np.int64),
-                t=t,
-                status=td.ev_status[m],
-                ts=td.ev_ts[m],
-                opened=td.opened[t],
-                cust=td.cust[t],
-                od=td.order_day[t],
-                oi=td.order_idx[t],
-                prio=td.priority[t],
-                cat=td.category[t],
-            )
+            {
+                "c": np.full(len(t), c, dtype=np.int64),
+                "t": t,
+                "status": td.ev_status[m],
+                "ts": td.ev_ts[m],
+                "opened": td.opened[t],
+                "cust": td.cust[t],
+                "od": td.order_day[t],
+                "oi": td.order_idx[t],
+                "prio": td.priority[t],
+                "cat": td.category[t],
+            }
         )
     ev = (
         _cat(parts)
