@@ -1,0 +1,50 @@
+"""Warehouse load: silver and gold partitions become warehouse tables (schema = lake layer).
+
+dbt sources (``source('silver', ...)``, ``source('gold', ...)``) map onto these assets, so the
+lineage in the UI runs unbroken from landing to the marts.
+"""
+
+import dagster as dg
+
+from retail_platform.lake.common import partition_day
+from retail_platform.lake.paths import partition_file
+from retail_platform.lake.storage import LakeResource
+from retail_platform.partitions import daily_partitions
+from retail_platform.sources.registry import TABLES
+from retail_platform.warehouse.resources import WarehouseResource
+
+GOLD_DATASETS = ("sales", "order_lifecycle", "inventory_position")
+SILVER_TABLES = tuple(name for spec in TABLES for name in ((f"{spec.table}_history", spec.table) if spec.cdc else (spec.table,)))
+LOADED: tuple[tuple[str, str], ...] = tuple(("silver", t) for t in SILVER_TABLES) + tuple(("gold", d) for d in GOLD_DATASETS)
+
+
+def warehouse_key(layer: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey(["warehouse", layer, table])
+
+
+@dg.multi_asset(
+    name="warehouse_load",
+    specs=[
+        dg.AssetSpec(
+            warehouse_key(layer, table),
+            deps=[dg.AssetKey([layer, table])],
+            group_name="warehouse",
+            kinds={"duckdb"},
+            description=f"`{layer}/{table}` in the warehouse as `{layer}.{table}`, one `_partition_date` per lake partition.",
+        )
+        for layer, table in LOADED
+    ],
+    partitions_def=daily_partitions,
+    can_subset=True,
+    # One step for every table: an embedded warehouse takes one writer at a time.
+    pool="warehouse",
+)
+def warehouse_load(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource):
+    day = partition_day(context)
+    for layer, table in LOADED:
+        key = warehouse_key(layer, table)
+        if key not in context.selected_asset_keys:
+            continue
+        frame = lake.read_parquet(partition_file(layer, table, day.isoformat()))
+        rows = warehouse.replace_partition(layer, table, day, frame)
+        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows, "table": f"{layer}.{table}"})

@@ -1,0 +1,65 @@
+"""The warehouse as a resource: where silver and gold partitions are loaded for dbt."""
+
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+PARTITION_COLUMN = "_partition_date"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """What the load asks of a warehouse: replace one day of one table, atomically."""
+
+    def replace_partition(self, schema: str, table: str, day: date, frame: pl.DataFrame) -> int:
+        raise NotImplementedError
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment the dbt target of this warehouse reads (profiles.yml ``env_var``s)."""
+        return {}
+
+
+class DuckDBWarehouse(WarehouseResource):
+    """The local deployment's embedded DuckDB file (``$RETAIL_DATA_DIR/warehouse.duckdb``)."""
+
+    path: str
+
+    @contextmanager
+    def connect(self):
+        import duckdb
+
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(self.path)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def replace_partition(self, schema: str, table: str, day: date, frame: pl.DataFrame) -> int:
+        """Delete the day and insert it again in one transaction: reloading a day replaces it,
+        never duplicates it, and a failure leaves the previous load in place."""
+        batch = frame.with_columns(pl.lit(day, dtype=pl.Date).alias(PARTITION_COLUMN))
+        target = f'"{schema}"."{table}"'
+        with self.connect() as con:
+            con.register("batch", batch.to_arrow())
+            con.execute("begin transaction")
+            try:
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(f"create table if not exists {target} as select * from batch limit 0")
+                # A column that appears later (e.g. a new declared column) is added, not dropped.
+                existing = {row[0] for row in con.execute(f"select column_name from (describe {target})").fetchall()}
+                for name, dtype in con.execute("select column_name, column_type from (describe batch)").fetchall():
+                    if name not in existing:
+                        con.execute(f'alter table {target} add column "{name}" {dtype}')
+                con.execute(f"delete from {target} where {PARTITION_COLUMN} = ?", [day])
+                con.execute(f"insert into {target} by name select * from batch")
+                con.execute("commit")
+            except Exception:
+                con.execute("rollback")
+                raise
+        return batch.height
+
+    def dbt_env(self) -> dict[str, str]:
+        return {"RETAIL_WAREHOUSE_PATH": self.path, "RETAIL_DBT_TARGET": "local"}
