@@ -7,6 +7,7 @@ Runs go through Dagster's own execution against the instance in ``DAGSTER_HOME``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -98,13 +99,16 @@ def run_range(
                 return 1
         # The warehouse: one run for the whole range; the daily dbt models get it as one window.
         t0 = time.monotonic()
-        result = dg.execute_job(
-            dbt_job, instance=instance, run_config=run_config,
-            tags={"dagster/asset_partition_range_start": days[0].isoformat(),
-                  "dagster/asset_partition_range_end": days[-1].isoformat(), "retail/launched_by": "cli"},
-        )
+        dbt_log = os.path.join(home, "dbt-cli.log")
+        # dbt's own console output goes to a file; the run's events stay in the Dagster instance.
+        with open(dbt_log, "a") as log, contextlib.redirect_stdout(log):
+            result = dg.execute_job(
+                dbt_job, instance=instance, run_config=run_config,
+                tags={"dagster/asset_partition_range_start": days[0].isoformat(),
+                      "dagster/asset_partition_range_end": days[-1].isoformat(), "retail/launched_by": "cli"},
+            )
         print(f"  dbt {days[0]}..{days[-1]}  run {result.run_id[:8]}  {'ok' if result.success else 'FAILED'}  "
-              f"{time.monotonic() - t0:5.1f}s")
+              f"{time.monotonic() - t0:5.1f}s  (dbt output: {dbt_log})")
         if not result.success:
             _print_failures(result)
             return 1

@@ -2,6 +2,7 @@ import pytest
 
 from retail_platform.lake.landing import SourceSimulator
 from retail_platform.lake.storage import LocalLake
+from retail_platform.warehouse.resources import DuckDBWarehouse
 
 TEST_VOLUME = 300
 
@@ -12,5 +13,10 @@ def lake(tmp_path) -> LocalLake:
 
 
 @pytest.fixture
-def resources(lake) -> dict:
-    return {"lake": lake, "sources": SourceSimulator(seed=11, volume=TEST_VOLUME)}
+def warehouse(tmp_path) -> DuckDBWarehouse:
+    return DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
+
+
+@pytest.fixture
+def resources(lake, warehouse) -> dict:
+    return {"lake": lake, "sources": SourceSimulator(seed=11, volume=TEST_VOLUME), "warehouse": warehouse}

@@ -1,54 +1,218 @@
-"""The README's main command, end to end: `python -m retail_platform run` through Dagster."""
+"""The README's main command, end to end: `python -m retail_platform run` through Dagster, from
+landing to the dbt marts in the DuckDB warehouse."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
+import pytest
 
 START, END = "2026-11-02", "2026-11-04"
+DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]
+VOLUME = "200"
 
 
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env["RETAIL_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "retail_platform", "run", *args], check=False, capture_output=True, text=True,
-                          env=env, timeout=600)
+    return subprocess.run([sys.executable, "-m", "retail_platform", "run", *args], check=False, capture_output=True,
+                          text=True, env=env, timeout=900)
 
 
 def lake_files(data_dir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(data_dir)): p.read_bytes() for p in (data_dir / "lake").rglob("*") if p.is_file()}
 
 
-def test_run_materializes_the_range_records_runs_and_is_repeatable(tmp_path):
-    done = run_cli(tmp_path, "--start", START, "--end", END, "--volume", "200")
+def query(data_dir: Path, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("platform")
+    done = run_cli(data_dir, "--start", START, "--end", END, "--volume", VOLUME)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "pos_transaction_lines" in done.stdout and "gold/sales" in done.stdout
+    return data_dir
 
-    first = lake_files(tmp_path)
-    for day in ("2026-11-02", "2026-11-03", "2026-11-04"):
-        assert f"lake/gold/sales/dt={day}/part-0.parquet" in first
-        assert f"lake/silver/_quarantine/customers/dt={day}/part-0.parquet" in first
-    assert pl.read_parquet(tmp_path / "lake/gold/order_lifecycle/dt=2026-11-04/part-0.parquet").height > 0
 
-    # The runs are in the Dagster instance the UI reads, one per day, tagged with the partition.
-    os.environ["DAGSTER_HOME"] = str(tmp_path / "dagster_home")
-    try:
-        with dg.DagsterInstance.get() as instance:
-            runs = instance.get_runs()
-            assert sorted(r.tags["dagster/partition"] for r in runs) == ["2026-11-02", "2026-11-03", "2026-11-04"]
-            assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
-    finally:
-        del os.environ["DAGSTER_HOME"]
+def test_run_prints_a_summary_and_writes_every_layer(built):
+    files = lake_files(built)
+    for day in DAYS:
+        assert f"lake/gold/sales/dt={day}/part-0.parquet" in files
+        assert f"lake/silver/_quarantine/customers/dt={day}/part-0.parquet" in files
+    assert pl.read_parquet(built / "lake/gold/order_lifecycle/dt=2026-11-04/part-0.parquet").height > 0
 
-    again = run_cli(tmp_path, "--start", START, "--end", END, "--volume", "200")
+
+def test_runs_are_recorded_in_the_dagster_instance(built, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(built / "dagster_home"))
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+    lake_runs = sorted(r.tags["dagster/partition"] for r in runs if "dagster/partition" in r.tags)
+    assert lake_runs == DAYS
+    dbt_runs = [r for r in runs if r.tags.get("dagster/asset_partition_range_start")]
+    assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+            for r in dbt_runs] == [(START, END)]
+    assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+    assert len(runs) == len(DAYS) + 1
+
+
+def test_every_contract_model_is_built(built):
+    tables = set(query(built, "select table_schema || '.' || table_name as t from information_schema.tables")["t"])
+    for model in ("dim_customers", "dim_products", "dim_stores", "dim_date", "fct_sales", "fct_orders",
+                  "fct_inventory_daily", "fct_support_tickets", "agg_daily_sales", "agg_sales_by_category",
+                  "mart_customer_360", "mart_order_kpis", "mart_product_ranking"):
+        assert f"marts.{model}" in tables, model
+    for table in ("pos_transactions", "orders_history", "orders", "customers"):
+        assert f"silver.{table}" in tables
+    assert "staging.stg_pos__transactions" in tables
+    counts = query(built, "select count(*) as n from marts.fct_sales")["n"].item()
+    lake = pl.concat([pl.read_parquet(built / f"lake/gold/sales/dt={d}/part-0.parquet") for d in DAYS])
+    assert counts == lake.height
+
+
+def test_a_customer_whose_address_changes_has_two_versions(built):
+    day1 = pl.read_parquet(built / f"lake/silver/customers/dt={DAYS[0]}/part-0.parquet")
+    day2 = pl.read_parquet(built / f"lake/silver/customers/dt={DAYS[1]}/part-0.parquet")
+    day3 = pl.read_parquet(built / f"lake/silver/customers/dt={DAYS[2]}/part-0.parquet")
+    attributes = ["first_name", "last_name", "email", "phone", "address", "city", "country", "loyalty_tier"]
+    both = day1.join(day2, on="customer_id", suffix="_2").join(day3, on="customer_id", suffix="_3")
+    moved = both.filter(
+        (pl.col("address") != pl.col("address_2"))
+        # exactly one change in the range: day 2 equals day 3 in every attribute
+        & pl.all_horizontal(pl.col(a + "_2").eq_missing(pl.col(a + "_3")) for a in attributes)
+        & pl.all_horizontal(pl.col(a).eq_missing(pl.col(a + "_2")) for a in attributes if a not in ("address", "city"))
+    )
+    assert moved.height > 0, "the generator should move some customers between two days"
+    customer = moved.row(0, named=True)
+
+    rows = query(built, f"""
+        select customer_sk, address, valid_from, valid_to, is_current from marts.dim_customers
+        where customer_id = '{customer["customer_id"]}' order by valid_from""")
+    assert rows.height == 2
+    old, new = rows.row(0, named=True), rows.row(1, named=True)
+    assert (old["address"], new["address"]) == (customer["address"], customer["address_2"])
+    # The warehouse keeps UTC timestamps without a zone.
+    assert old["valid_from"] == customer["updated_at"].replace(tzinfo=None)
+    assert new["valid_from"] == customer["updated_at_2"].replace(tzinfo=None)
+    assert old["valid_to"] == new["valid_from"]
+    assert new["valid_to"] is None
+    assert (old["is_current"], new["is_current"]) == (False, True)
+    assert old["customer_sk"] != new["customer_sk"]
+
+
+def test_mart_order_kpis_match_an_independent_computation_from_silver(built):
+    fx = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27}
+    orders = pl.read_parquet(built / f"lake/silver/orders/dt={END}/part-0.parquet").filter(~pl.col("is_deleted"))
+    lifecycle = pl.read_parquet(built / f"lake/gold/order_lifecycle/dt={END}/part-0.parquet")
+    sessions = pl.concat(
+        [pl.read_parquet(built / f"lake/silver/web_sessions/dt={d}/part-0.parquet").select("session_id", "started_at")
+         for d in DAYS]
+    ).unique("session_id")
+    per_order = orders.join(lifecycle.select("order_id", "shipped_at", "delivered_at"), on="order_id", how="left")
+    expected = (
+        per_order.with_columns(
+            pl.col("created_at").dt.date().alias("order_date"),
+            (pl.col("order_total").cast(pl.Float64) * pl.col("currency").replace_strict(fx)).alias("usd"),
+        )
+        .group_by("order_date")
+        .agg(
+            pl.len().alias("orders_created"),
+            pl.col("usd").filter(pl.col("status") != "canceled").sum().alias("net_revenue"),
+            (pl.col("status") == "canceled").mean().alias("cancel_rate"),
+            (pl.col("status") == "refunded").mean().alias("refund_rate"),
+            ((pl.col("shipped_at") - pl.col("created_at")).dt.total_seconds() / 3600).mean().alias("h_ship"),
+            ((pl.col("delivered_at") - pl.col("shipped_at")).dt.total_seconds() / 3600).mean().alias("h_deliver"),
+        )
+        .join(sessions.group_by(pl.col("started_at").dt.date().alias("order_date")).len("sessions"), on="order_date")
+        .with_columns((pl.col("orders_created") / pl.col("sessions")).alias("conversion_rate"))
+        .filter(pl.col("order_date").cast(pl.String).is_in(DAYS))
+        .sort("order_date")
+    )
+    actual = query(built, f"""
+        select * from marts.mart_order_kpis
+        where order_date between '{START}' and '{END}' order by order_date""")
+    assert actual.height == len(DAYS) == expected.height
+    assert actual["orders_created"].to_list() == expected["orders_created"].to_list()
+    assert actual["net_revenue"].cast(pl.Float64).to_list() == pytest.approx(expected["net_revenue"].to_list(), abs=0.011)
+    for column in ("cancel_rate", "refund_rate", "conversion_rate"):
+        assert actual[column].to_list() == pytest.approx(expected[column].to_list(), abs=1e-9), column
+    assert actual["avg_hours_created_to_shipped"].to_list() == pytest.approx(expected["h_ship"].to_list(), abs=0.006)
+    assert actual["avg_hours_shipped_to_delivered"].to_list() == pytest.approx(
+        expected["h_deliver"].fill_nan(None).to_list(), abs=0.006)
+
+
+def test_rerun_and_extension_take_the_incremental_path_without_duplicates(built, tmp_path):
+    data_dir = tmp_path / "copy"
+    shutil.copytree(built, data_dir)
+    before = lake_files(data_dir)
+    loaded = query(data_dir, "select sale_line_id, _dbt_loaded_at from marts.fct_sales")
+
+    again = run_cli(data_dir, "--start", START, "--end", END, "--volume", VOLUME)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert lake_files(tmp_path) == first
+    assert lake_files(data_dir) == before  # the lake did not change
+
+    extended = run_cli(data_dir, "--start", "2026-11-05", "--end", "2026-11-05", "--volume", VOLUME)
+    assert extended.returncode == 0, extended.stdout + extended.stderr
+    facts = query(data_dir, "select sale_line_id, _partition_date, _dbt_loaded_at from marts.fct_sales")
+    assert facts["sale_line_id"].is_unique().all()
+    assert facts.filter(pl.col("_partition_date") == pl.date(2026, 11, 5)).height > 0
+    # The extension only touched its own day: earlier rows kept the load time of the re-run.
+    rerun_rows = facts.filter(pl.col("_partition_date") < pl.date(2026, 11, 5))
+    assert rerun_rows.height == loaded.height
+    assert rerun_rows["_dbt_loaded_at"].max() < facts.filter(
+        pl.col("_partition_date") == pl.date(2026, 11, 5))["_dbt_loaded_at"].min()
+    assert query(data_dir, "select count(*) - count(distinct customer_sk) as d from marts.dim_customers")["d"].item() == 0
 
 
 def test_run_rejects_a_reversed_range(tmp_path):
     done = run_cli(tmp_path, "--start", END, "--end", START)
     assert done.returncode == 2
     assert f"--end {START} is before --start {END}" in done.stderr
+
+
+def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tmp_path):
+    from dagster_dbt import DbtCliResource
+
+    from retail_platform.deployments import dbt_executable
+    from retail_platform.warehouse.dbt import dbt_model_assets
+    from retail_platform.warehouse.project import retail_dbt_project
+    from retail_platform.warehouse.resources import DuckDBWarehouse
+
+    warehouse_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(built / "warehouse.duckdb", warehouse_path)
+    with duckdb.connect(str(warehouse_path)) as con:
+        # A sale line from a channel nobody declared: fct_sales' accepted_values test must fail.
+        con.execute(f"""
+            insert into gold.sales
+            select * replace ('bad:' || sale_line_id as sale_line_id, 'kiosk' as channel)
+            from gold.sales where _partition_date = '{END}' limit 1""")
+        revenue_before = con.execute("select sum(net_revenue_usd) from marts.agg_daily_sales").fetchone()[0]
+
+    result = dg.materialize(
+        dbt_model_assets,
+        partition_key=END,
+        resources={
+            "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local", dbt_executable=dbt_executable()),
+            "warehouse": DuckDBWarehouse(path=str(warehouse_path)),
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    # The staging model of gold.sales carries the test, so the failure stops the run right there.
+    checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failing = {(c.asset_key.to_user_string(), c.check_name) for c in checks if not c.passed}
+    assert failing == {("stg_gold__sales", "accepted_values_stg_gold__sales_channel__store__online")}
+    assert [e.step_key for e in result.all_events if e.is_step_failure] == ["dbt_upstream_models"]
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert started == {"dbt_upstream_models"}  # the daily facts and the marts never ran
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "stg_pos__transactions" in materialized  # not downstream of the failure: built
+    assert not materialized & {"fct_sales", "agg_daily_sales", "mart_order_kpis", "mart_customer_360"}
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        assert con.execute("select sum(net_revenue_usd) from marts.agg_daily_sales").fetchone()[0] == revenue_before

@@ -4,7 +4,7 @@ import sys
 
 import dagster as dg
 
-from retail_platform.definitions import DAILY_JOB, defs
+from retail_platform.definitions import DAILY_JOB, DBT_JOB, defs
 from retail_platform.sources.registry import TABLES
 
 
@@ -30,13 +30,34 @@ def test_every_registry_table_has_its_layers_and_checks():
     assert ("silver/orders", "unique_key") in checks
 
 
-def test_every_daily_asset_shares_one_partitioning_and_the_job_covers_them():
+def test_every_daily_asset_shares_one_partitioning_and_the_jobs_cover_the_graph():
     graph = defs.resolve_asset_graph()
-    partitionings = {graph.get(k).partitions_def for k in graph.get_all_asset_keys()}
-    assert len(partitionings) == 1
-    job = defs.resolve_job_def(DAILY_JOB)
-    assert isinstance(job.partitions_def, dg.DailyPartitionsDefinition)
-    assert {k for k in job.asset_layer.selected_asset_keys} == set(graph.get_all_asset_keys())
+    partitioned = {k.to_user_string(): graph.get(k).partitions_def for k in graph.get_all_asset_keys()}
+    assert len({p for p in partitioned.values() if p is not None}) == 1
+    # Everything in the lake and the incremental facts are daily; the other dbt models are not.
+    assert partitioned["fct_sales"] is not None and partitioned["fct_inventory_daily"] is not None
+    assert partitioned["mart_order_kpis"] is None and partitioned["stg_pos__transactions"] is None
+    assert all(partitioned[k] is not None for k in partitioned if k.split("/")[0] in ("landing", "bronze", "silver", "gold", "warehouse"))
+    daily = defs.resolve_job_def(DAILY_JOB)
+    dbt = defs.resolve_job_def(DBT_JOB)
+    assert isinstance(daily.partitions_def, dg.DailyPartitionsDefinition)
+    covered = set(daily.asset_layer.selected_asset_keys) | set(dbt.asset_layer.selected_asset_keys)
+    assert covered == set(graph.get_all_asset_keys())
+
+
+def test_dbt_models_are_grouped_by_layer_and_sources_are_the_warehouse_load():
+    graph = defs.resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups["stg_pos__transactions"] == "staging"
+    assert groups["dim_customers"] == "dimensions"
+    assert groups["fct_sales"] == "facts"
+    assert groups["mart_order_kpis"] == "marts"
+    assert groups["warehouse/silver/pos_transactions"] == "warehouse"
+    upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("stg_pos__transactions")).parent_keys}
+    assert upstream == {"warehouse/silver/pos_transactions"}
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey(["warehouse", "silver", "pos_transactions"])).parent_keys} == {
+        "silver/pos_transactions"}
+    assert graph.get(dg.AssetKey("fct_sales")).backfill_policy == dg.BackfillPolicy.single_run()
 
 
 def test_unknown_deployment_fails_with_a_clear_message(tmp_path):

@@ -6,12 +6,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from retail_platform.definitions import defs
+from retail_platform.definitions import lake_assets
 from retail_platform.lake.paths import partition_file, quarantine_file
 from retail_platform.sources.registry import TABLES, table_spec
 
 DAYS = ["2026-11-06", "2026-11-07"]  # a Friday and a Saturday
-ALL_ASSETS = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+ALL_ASSETS = lake_assets  # landing -> bronze -> silver -> gold -> warehouse load
 
 
 def materialize_day(resources: dict, day: str, selection=None) -> dg.ExecuteInProcessResult:
@@ -139,3 +139,20 @@ def test_cdc_state_refuses_to_start_from_empty_when_yesterday_was_landed(resourc
                             raise_on_error=False)
     message = next(e for e in second.all_events if e.is_step_failure).step_failure_data.error.message
     assert "needs yesterday's partition (2026-11-06)" in message
+
+
+def test_warehouse_load_replaces_a_day_instead_of_duplicating_it(two_days, resources, lake, warehouse):
+    import duckdb
+
+    def counts() -> dict[str, int]:
+        with duckdb.connect(warehouse.path, read_only=True) as con:
+            return dict(con.execute(
+                "select _partition_date::varchar, count(*) from silver.pos_transactions group by 1").fetchall())
+
+    first = counts()
+    assert first == {day: lake.read_parquet(partition_file("silver", "pos_transactions", day)).height for day in DAYS}
+    assert materialize_day(resources, DAYS[1]).success
+    assert counts() == first
+    with duckdb.connect(warehouse.path, read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+    assert {"silver.orders", "silver.orders_history", "gold.sales", "gold.order_lifecycle"} <= tables

@@ -60,3 +60,18 @@
 {% macro partition_window_filter(column='_partition_date') -%}
     {{ column }} between cast('{{ var("min_date") }}' as date) and cast('{{ var("max_date") }}' as date)
 {%- endmacro %}
+
+
+{# A 64-bit float: dbt's type_float() is `float`, which DuckDB reads as a 4-byte float (Snowflake's
+   FLOAT is already 8 bytes). #}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    {{ dbt.type_float() }}
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}

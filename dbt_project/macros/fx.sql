@@ -7,7 +7,7 @@
 
 {# `amount` converted to USD, rounded to cents like the gold layer. Unknown currency -> null. #}
 {% macro to_usd(amount, currency) -%}
-    cast(round(cast({{ amount }} as {{ dbt.type_float() }}) * case {{ currency }}
+    cast(round(cast({{ amount }} as {{ type_double() }}) * case {{ currency }}
         {%- for code, rate in fx_rates().items() %}
         when '{{ code }}' then {{ rate }}
         {%- endfor %}

@@ -1,0 +1,89 @@
+-- One row per day from the first to the last business date found in the loaded data (sales,
+-- orders, web sessions, inventory). Built with dbt's cross-database generate_series.
+{% set max_days = 36600 %}  {# ~100 years #}
+
+with pos_transactions as (
+    select * from {{ ref('stg_pos__transactions') }}
+),
+
+orders as (
+    select * from {{ ref('stg_orders__orders') }}
+),
+
+order_snapshots as (
+    select * from {{ ref('stg_orders__order_snapshots') }}
+),
+
+web_sessions as (
+    select * from {{ ref('stg_web__web_sessions') }}
+),
+
+inventory_snapshots as (
+    select * from {{ ref('stg_inventory__inventory_snapshots') }}
+),
+
+business_dates as (
+    select cast(transaction_ts as date) as business_date from pos_transactions
+    union all
+    select cast(created_at as date) from orders
+    union all
+    select cast(event_ts as date) from orders
+    union all
+    select cast(created_at as date) from order_snapshots
+    union all
+    select cast(started_at as date) from web_sessions
+    union all
+    select snapshot_date from inventory_snapshots
+),
+
+bounds as (
+    select
+        min(business_date) as first_date,
+        max(business_date) as last_date
+    from business_dates
+),
+
+series as (
+    {{ dbt.generate_series(max_days) }}
+),
+
+spine as (
+    select
+        cast({{ dbt.dateadd('day', 'cast(series.generated_number as ' ~ dbt.type_int() ~ ') - 1', 'bounds.first_date') }} as date) as date_day
+    from series
+    cross join bounds
+    where series.generated_number - 1 <= {{ dbt.datediff('bounds.first_date', 'bounds.last_date', 'day') }}
+),
+
+with_day_of_week as (
+    select
+        date_day,
+        {{ iso_day_of_week('date_day') }} as day_of_week
+    from spine
+),
+
+final as (
+    select
+        date_day,
+        cast(day_of_week as {{ dbt.type_int() }}) as day_of_week,
+        case day_of_week
+            when 1 then 'Monday'
+            when 2 then 'Tuesday'
+            when 3 then 'Wednesday'
+            when 4 then 'Thursday'
+            when 5 then 'Friday'
+            when 6 then 'Saturday'
+            else 'Sunday'
+        end as day_name,
+        day_of_week in (6, 7) as is_weekend,
+        -- ISO week (Monday) by arithmetic: date_trunc('week') follows Snowflake's WEEK_START
+        cast({{ dbt.dateadd('day', '1 - day_of_week', 'date_day') }} as date) as week_start_date,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+        cast(extract(month from date_day) as {{ dbt.type_int() }}) as month_of_year,
+        cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date,
+        cast(extract(quarter from date_day) as {{ dbt.type_int() }}) as quarter_of_year,
+        cast(extract(year from date_day) as {{ dbt.type_int() }}) as year_number
+    from with_day_of_week
+)
+
+select * from final

@@ -1,0 +1,27 @@
+with source as (
+    select * from {{ source('silver', 'order_items') }}
+),
+
+renamed as (
+    select
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        cast(line_number as {{ dbt.type_int() }}) as line_number,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        cast(quantity as {{ dbt.type_int() }}) as quantity,
+        cast(unit_price as {{ type_money() }}) as unit_price,
+        {{ to_utc_timestamp('updated_at') }} as updated_at,
+        cast(_partition_date as date) as _partition_date
+    from source
+),
+
+-- A re-sent row can land in several partitions: keep one row per (key, version), first arrival.
+deduplicated as (
+    select *
+    from renamed
+    qualify row_number() over (
+        partition by order_id, line_number, updated_at
+        order by _partition_date
+    ) = 1
+)
+
+select * from deduplicated
