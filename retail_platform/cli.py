@@ -9,15 +9,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 
-DAGSTER_YAML = """\
-# Instance for the local deployment (created by `python -m retail_platform`).
-telemetry:
-  enabled: false
-"""
+# The instance config shipped with the platform (automation sensor on, telemetry off).
+DAGSTER_YAML = Path(__file__).with_name("automation") / "dagster.yaml"
 
 
 def _day(value: str) -> date:
@@ -37,6 +36,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--seed", type=int, help="source simulator seed (default RETAIL_SEED or 7)")
     run.add_argument("--volume", type=int, help="source simulator volume (default RETAIL_VOLUME or 1000)")
     run.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
+    provision = commands.add_parser("provision", help="create the Snowflake objects and the S3 bucket of a cloud deployment (idempotent)")
+    provision.add_argument("--deployment", default=None, help="dev, qa or prod (default: RETAIL_DEPLOYMENT)")
+    provision.add_argument("--only", nargs="*", choices=["warehouse", "database", "schema", "role", "grant"],
+                           help="only these kinds of statements")
     return parser.parse_args(argv)
 
 
@@ -47,8 +50,7 @@ def ensure_dagster_home() -> str:
     os.makedirs(home, exist_ok=True)
     config = os.path.join(home, "dagster.yaml")
     if not os.path.exists(config):
-        with open(config, "w") as fh:
-            fh.write(DAGSTER_YAML)
+        shutil.copyfile(DAGSTER_YAML, config)
     os.environ["DAGSTER_HOME"] = home
     return home
 
@@ -125,6 +127,15 @@ def _print_failures(result) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.command == "provision":
+        from retail_platform.deployments import current_deployment
+        from retail_platform.provisioning import provision
+
+        deployment = args.deployment or current_deployment()
+        result = provision(deployment, os.environ, set(args.only) if args.only else None)
+        print(f"provisioned {deployment}: bucket {result['bucket']} "
+              f"({'created' if result['bucket_created'] else 'exists'}), {result['statements']} idempotent statements")
+        return 0
     if args.command == "run":
         return run_range(args.start, args.end, seed=args.seed, volume=args.volume, log_level=args.log_level)
     return 2

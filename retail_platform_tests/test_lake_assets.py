@@ -42,7 +42,7 @@ def test_every_layer_is_written_for_every_table_and_day(two_days, lake):
 
 def test_checks_pass_and_rows_are_conserved(two_days, lake):
     evaluations = [e for r in two_days for e in check_results(r)]
-    assert len(evaluations) == 2 * (2 * len(TABLES) + 1)
+    assert len(evaluations) == 2 * (2 * len(TABLES) + 1 + (len(TABLES) + 1) + 8 + len(TABLES))
     assert [e for e in evaluations if not e.passed] == []
     for day in DAYS:
         for spec in TABLES:

@@ -1,13 +1,13 @@
 """Bronze: the day's landing files as Parquet, every value as text, with lineage. One asset per
 source table, generated from the registry."""
 
-
+import time
 from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
 
-from retail_platform.lake.common import partition_day, table_metadata
+from retail_platform.lake.common import IO_RETRY_POLICY, partition_day, table_metadata
 from retail_platform.lake.landing import landing_key
 from retail_platform.lake.paths import partition_dir, partition_file
 from retail_platform.lake.storage import LakeResource
@@ -28,7 +28,8 @@ def read_landing_partition(lake: LakeResource, spec: TableSpec, day: str) -> tup
         raise dg.Failure(
             f"No landing files for {spec.table} on {day} under {lake.uri(directory)}. "
             f"Land the day first (materialize landing/{spec.table} for partition {day}) "
-            "or check that the source export arrived."
+            "or check that the source export arrived.",
+            allow_retries=False,  # retrying in seconds will not make the export arrive
         )
     frames = []
     for key in keys:
@@ -38,7 +39,8 @@ def read_landing_partition(lake: LakeResource, spec: TableSpec, day: str) -> tup
             raise dg.Failure(
                 f"Cannot read landing file {lake.uri(key)} ({spec.file_format}) for {spec.table}, "
                 f"partition {day}: {exc}. Fix or remove the file, then re-materialize bronze/{spec.table} "
-                f"for {day}."
+                f"for {day}.",
+                allow_retries=False,  # the same bytes will fail the same way
             ) from exc
         # The file's landing time, not the wall clock: re-running bronze gives identical output.
         landed = datetime.fromtimestamp(lake.last_modified(key), tz=UTC)
@@ -53,10 +55,12 @@ def build_bronze_asset(spec: TableSpec) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         group_name="bronze",
         kinds={"polars", "parquet"},
+        retry_policy=IO_RETRY_POLICY,
         description=f"Raw `{spec.table}` rows as text with lineage columns (`_source_file`, "
         "`_row_number`, `_ingested_at`). Nothing dropped.",
     )
     def _bronze(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        started = time.monotonic()
         day = partition_day(context).isoformat()
         frame, files = read_landing_partition(lake, spec, day)
         key = partition_file("bronze", spec.table, day)
@@ -65,7 +69,7 @@ def build_bronze_asset(spec: TableSpec) -> dg.AssetsDefinition:
         missing = sorted(set(spec.column_names) - set(frame.columns))
         return dg.MaterializeResult(
             metadata={
-                **table_metadata(frame, uri=lake.uri(key), size_bytes=size),
+                **table_metadata(frame, uri=lake.uri(key), size_bytes=size, started=started),
                 "rows": frame.height,
                 "source_files": len(files),
                 "undeclared_columns": ", ".join(undeclared) or "none",

@@ -1,12 +1,17 @@
 """Small helpers shared by the lake layers' assets."""
 
 
+import time
 from datetime import date
 
 import dagster as dg
 import polars as pl
 
 PREVIEW_ROWS = 5
+
+# I/O steps (landing, bronze, warehouse load) retry transient store/network errors: 1s, 2s, 4s,
+# each +-jitter so that parallel steps hitting the same store do not retry in lockstep.
+IO_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
 def partition_day(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> date:
@@ -28,10 +33,20 @@ def preview(df: pl.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def table_metadata(df: pl.DataFrame, *, uri: str, size_bytes: int) -> dict[str, object]:
-    return {
+def column_schema(df: pl.DataFrame) -> dg.TableSchema:
+    """The frame's columns and Polars types, as the UI shows them and the schema-change check compares them."""
+    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in df.schema.items()])
+
+
+def table_metadata(df: pl.DataFrame, *, uri: str, size_bytes: int, started: float | None = None) -> dict[str, object]:
+    """``started``: ``time.monotonic()`` when the step began; reported as ``duration_s`` (a number, plotted)."""
+    metadata: dict[str, object] = {
         "dagster/row_count": df.height,
         "dagster/uri": uri,
+        "dagster/column_schema": column_schema(df),
         "bytes": size_bytes,
         "preview": preview(df),
     }
+    if started is not None:
+        metadata["duration_s"] = round(time.monotonic() - started, 3)
+    return metadata

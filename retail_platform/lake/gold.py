@@ -1,5 +1,6 @@
 """Gold: conformed, business-ready daily datasets built from silver."""
 
+import time
 
 import dagster as dg
 
@@ -24,10 +25,11 @@ def _silver(lake: LakeResource, table: str, day: str):
     return lake.read_parquet(partition_file("silver", table, day))
 
 
-def _write(lake: LakeResource, dataset: str, day: str, frame, **extra) -> dg.MaterializeResult:
+def _write(lake: LakeResource, dataset: str, day: str, frame, started: float, **extra) -> dg.MaterializeResult:
     path = partition_file("gold", dataset, day)
     size = lake.write_parquet(path, frame)
-    return dg.MaterializeResult(metadata={**table_metadata(frame, uri=lake.uri(path), size_bytes=size), **extra})
+    return dg.MaterializeResult(
+        metadata={**table_metadata(frame, uri=lake.uri(path), size_bytes=size, started=started), **extra})
 
 
 @dg.asset(
@@ -38,7 +40,7 @@ def _write(lake: LakeResource, dataset: str, day: str, frame, **extra) -> dg.Mat
     **_GOLD,
 )
 def sales(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    day = partition_day(context).isoformat()
+    started, day = time.monotonic(), partition_day(context).isoformat()
     lines, unmatched = gold.sales(
         _silver(lake, "pos_transactions", day),
         _silver(lake, "pos_transaction_lines", day),
@@ -47,7 +49,7 @@ def sales(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     )
     by_channel = dict(lines.group_by("channel").len().iter_rows())
     return _write(
-        lake, "sales", day, lines,
+        lake, "sales", day, lines, started,
         store_lines=by_channel.get("store", 0),
         online_lines=by_channel.get("online", 0),
         net_revenue_usd=float(lines["net_amount_usd"].sum() or 0),
@@ -68,14 +70,14 @@ def sales(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     **_GOLD,
 )
 def order_lifecycle(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    day = partition_day(context)
+    started, day = time.monotonic(), partition_day(context)
     changes = _silver(lake, history_table(_ORDERS), day.isoformat())
     previous = read_previous_partition(
         lake, _ORDERS, "order_lifecycle", day.isoformat(), previous_day(day).isoformat(), layer="gold"
     )
     frame = gold.order_lifecycle(previous, changes)
     by_status = dict(frame.group_by("current_status").len().iter_rows())
-    return _write(lake, "order_lifecycle", day.isoformat(), frame,
+    return _write(lake, "order_lifecycle", day.isoformat(), frame, started,
                   **{f"orders_{status or 'unknown'}": n for status, n in sorted(by_status.items(), key=lambda kv: str(kv[0]))})
 
 
@@ -87,14 +89,14 @@ def order_lifecycle(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
     **_GOLD,
 )
 def inventory_position(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    day = partition_day(context)
+    started, day = time.monotonic(), partition_day(context)
     frame = gold.inventory_position(
         _silver(lake, "inventory_snapshots", day.isoformat()),
         lake.read_parquet(partition_file("gold", "sales", day.isoformat())),
         _silver(lake, "products", day.isoformat()),
         day,
     )
-    return _write(lake, "inventory_position", day.isoformat(), frame,
+    return _write(lake, "inventory_position", day.isoformat(), frame, started,
                   below_reorder_point=int(frame["below_reorder_point"].sum()))
 
 

@@ -9,7 +9,7 @@ bytes and leaves existing identical files untouched, so bronze lineage stays sta
 
 import dagster as dg
 
-from retail_platform.lake.common import partition_day
+from retail_platform.lake.common import IO_RETRY_POLICY, partition_day
 from retail_platform.lake.paths import partition_dir
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
@@ -41,6 +41,7 @@ class SourceSimulator(dg.ConfigurableResource):
     ],
     partitions_def=daily_partitions,
     can_subset=True,
+    retry_policy=IO_RETRY_POLICY,
 )
 def source_systems(context: dg.AssetExecutionContext, lake: LakeResource, sources: SourceSimulator):
     """Every source system's export for the day (simulated)."""

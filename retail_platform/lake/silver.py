@@ -5,6 +5,7 @@ Generated from the registry: a batch table gets one asset; a CDC table gets its 
 plus today's changes.
 """
 
+import time
 
 import dagster as dg
 import polars as pl
@@ -14,6 +15,7 @@ from retail_platform.lake.common import partition_day, preview, previous_day, ta
 from retail_platform.lake.paths import partition_file, quarantine_file
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
+from retail_platform.quality.checks import row_count_anomaly_result, silver_check_results, silver_check_specs
 from retail_platform.sources.registry import TABLES, TableSpec
 from retail_platform.transforms.cdc import apply_changes
 from retail_platform.transforms.silver import SilverResult, clean, conservation_report, duplicate_keys, null_keys
@@ -72,6 +74,7 @@ def clean_partition(lake: LakeResource, spec: TableSpec, day: str) -> tuple[Silv
         dg.AssetCheckResult(check_name=CONSERVATION, asset_key=key, passed=bool(report["passed"]),
                             metadata={k: v for k, v in report.items() if k != "passed"}),
         _key_check(key, written, spec.primary_key),
+        *silver_check_results(spec, key, written),
     ]
     reasons = (
         quarantined.group_by(pl.col("_quarantine_reason").str.split("; ").list.first().str.replace(r": .*$", ""))
@@ -100,7 +103,7 @@ def build_silver_asset(spec: TableSpec) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         group_name="silver",
         kinds={"polars", "parquet"},
-        check_specs=_quality_checks(key, keys),
+        check_specs=_quality_checks(key, keys) + silver_check_specs(spec, key),
         description=(
             f"`{spec.table}` change events, cleaned and deduplicated by LSN (the change history)."
             if spec.cdc
@@ -109,9 +112,11 @@ def build_silver_asset(spec: TableSpec) -> dg.AssetsDefinition:
         + f" Rejected rows go to silver/_quarantine/{spec.table} with a reason.",
     )
     def _silver(context: dg.AssetExecutionContext, lake: LakeResource):
-        _, metadata, checks = clean_partition(lake, spec, partition_day(context).isoformat())
-        yield dg.MaterializeResult(metadata=metadata)
+        started, day = time.monotonic(), partition_day(context)
+        _, metadata, checks = clean_partition(lake, spec, day.isoformat())
+        yield dg.MaterializeResult(metadata={**metadata, "duration_s": round(time.monotonic() - started, 3)})
         yield from checks
+        yield row_count_anomaly_result(context.instance, key, day, int(metadata["dagster/row_count"]))
 
     return _silver
 
@@ -132,12 +137,13 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
         group_name="silver",
         kinds={"polars", "parquet"},
         check_specs=[dg.AssetCheckSpec(UNIQUE_KEY, asset=key, blocking=True,
-                                       description=f"exactly one row per ({', '.join(cdc.entity_key)})")],
+                                       description=f"exactly one row per ({', '.join(cdc.entity_key)})"),
+                     *silver_check_specs(spec, key, state=True)],
         description=f"Current state of every `{spec.table}` row at the end of the day: the event with the "
         f"greatest `{cdc.sequence_column}` per ({', '.join(cdc.entity_key)}); deletes kept as `is_deleted` tombstones.",
     )
     def _state(context: dg.AssetExecutionContext, lake: LakeResource):
-        day = partition_day(context)
+        started, day = time.monotonic(), partition_day(context)
         changes = lake.read_parquet(partition_file("silver", history_table(spec), day.isoformat()))
         previous = read_previous_partition(lake, spec, spec.table, day.isoformat(), previous_day(day).isoformat())
         state = apply_changes(previous, changes, cdc)
@@ -147,7 +153,7 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
         touched = changes.select(cdc.entity_key).unique().height
         yield dg.MaterializeResult(
             metadata={
-                **table_metadata(written, uri=lake.uri(path), size_bytes=size),
+                **table_metadata(written, uri=lake.uri(path), size_bytes=size, started=started),
                 "rows_in": changes.height,
                 "rows_out": written.height,
                 "entities_changed": touched,
@@ -156,6 +162,7 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
             }
         )
         yield _key_check(key, written, cdc.entity_key)
+        yield from silver_check_results(spec, key, written, state=True)
 
     return _state
 

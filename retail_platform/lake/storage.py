@@ -46,6 +46,9 @@ class LakeResource(dg.ConfigurableResource):
     def read_parquet(self, key: str) -> pl.DataFrame:
         raise NotImplementedError
 
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
 
 class LocalLake(LakeResource):
     """A lake on the local filesystem (the ``local`` deployment)."""
@@ -114,3 +117,4 @@ class LocalLake(LakeResource):
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
+

@@ -6,7 +6,7 @@ lineage in the UI runs unbroken from landing to the marts.
 
 import dagster as dg
 
-from retail_platform.lake.common import partition_day
+from retail_platform.lake.common import IO_RETRY_POLICY, partition_day
 from retail_platform.lake.paths import partition_file
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
@@ -38,6 +38,7 @@ def warehouse_key(layer: str, table: str) -> dg.AssetKey:
     can_subset=True,
     # One step for every table: an embedded warehouse takes one writer at a time.
     pool="warehouse",
+    retry_policy=IO_RETRY_POLICY,
 )
 def warehouse_load(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource):
     day = partition_day(context)

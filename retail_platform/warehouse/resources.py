@@ -20,6 +20,9 @@ class WarehouseResource(dg.ConfigurableResource):
         """Environment the dbt target of this warehouse reads (profiles.yml ``env_var``s)."""
         return {}
 
+    def drop_database(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no per-branch database to drop")
+
 
 class DuckDBWarehouse(WarehouseResource):
     """The local deployment's embedded DuckDB file (``$RETAIL_DATA_DIR/warehouse.duckdb``)."""

@@ -1,0 +1,1 @@
+"""Automation: declarative conditions, schedules and sensors (landing, run failure), the alert payload."""

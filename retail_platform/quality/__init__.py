@@ -1,0 +1,1 @@
+"""Data quality: pure rules and statistics (``rules``, ``stats``) and the Dagster checks built on them (``checks``)."""
