@@ -115,7 +115,7 @@ def run_range(
             _print_failures(result)
             return 1
     print(f"done in {time.monotonic() - began:.1f}s: {len(days) + 1} Dagster runs\n")
-    print(lake_summary(days))
+    print(lake_summary(definitions.defs.resources["lake"], days))
     return 0
 
 

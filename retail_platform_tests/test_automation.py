@@ -3,7 +3,7 @@ a temporary landing folder and a local HTTP receiver."""
 
 import json
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
@@ -161,7 +161,7 @@ def receiver():
     bodies: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server API)
+        def do_POST(self):
             bodies.append({"path": self.path, "json": json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
             self.send_response(204)
             self.end_headers()
