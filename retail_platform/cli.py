@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 # The instance config shipped with the platform (automation sensor on, telemetry off).
-DAGSTER_YAML = Path(__file__).with_name("automation") / "dagster.yaml"
+DAGSTER_YAML = Path(__file__).with_name("instance") / "local.yaml"
 
 
 def _day(value: str) -> date:

@@ -65,3 +65,25 @@ def test_unknown_deployment_fails_with_a_clear_message(tmp_path):
                           text=True, env={**os.environ, "RETAIL_DEPLOYMENT": "staging"}, timeout=120)
     assert done.returncode != 0
     assert "RETAIL_DEPLOYMENT='staging' is not one of local, dev, qa, prod, branch" in done.stderr
+
+
+def test_the_shipped_instance_configs_are_valid_dagster_instance_configs(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    from dagster._core.instance.config import dagster_instance_config
+
+    instance_dir = Path(__file__).resolve().parents[1] / "retail_platform" / "instance"
+    for name, env in (("local", {}), ("prod", {"DAGSTER_PG_HOST": "db", "DAGSTER_PG_PORT": "5432", "DAGSTER_PG_DB": "dagster",
+                                               "DAGSTER_PG_USER": "dagster", "DAGSTER_PG_PASSWORD": "x"})):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        home = tmp_path / name
+        home.mkdir()
+        shutil.copy(instance_dir / f"{name}.yaml", home / "dagster.yaml")
+        config, _ = dagster_instance_config(str(home))
+        assert config["auto_materialize"]["enabled"] is True
+    # prod keeps runs and events in Postgres through dagster-postgres, with run queue limits.
+    assert "postgres" in config["storage"]
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] == 8
+    import dagster_postgres  # noqa: F401  (the storage class the prod config names is installed)
