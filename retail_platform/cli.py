@@ -35,7 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--end", type=_day, default=yesterday, help="last day, inclusive (default: yesterday)")
     run.add_argument("--seed", type=int, help="source simulator seed (default RETAIL_SEED or 7)")
     run.add_argument("--volume", type=int, help="source simulator volume (default RETAIL_VOLUME or 1000)")
-    run.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
+    run.add_argument("--log-level", default="ERROR", help="Dagster console log level (default ERROR)")
     provision = commands.add_parser("provision", help="create the Snowflake objects and the S3 bucket of a cloud deployment (idempotent)")
     provision.add_argument("--deployment", default=None, help="dev, qa or prod (default: RETAIL_DEPLOYMENT)")
     provision.add_argument("--only", nargs="*", choices=["warehouse", "database", "schema", "role", "grant"],
@@ -56,7 +56,7 @@ def ensure_dagster_home() -> str:
 
 
 def run_range(
-    start: date, end: date, *, seed: int | None = None, volume: int | None = None, log_level: str = "WARNING"
+    start: date, end: date, *, seed: int | None = None, volume: int | None = None, log_level: str = "ERROR"
 ) -> int:
     import dagster as dg
 
