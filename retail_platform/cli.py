@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 # The instance config shipped with the platform (automation sensor on, telemetry off).
@@ -30,7 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m retail_platform", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialize every daily asset for a date range, day by day")
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)  # partitions are UTC days
     run.add_argument("--start", type=_day, default=yesterday - timedelta(days=6), help="first day (default: 7 days ago)")
     run.add_argument("--end", type=_day, default=yesterday, help="last day, inclusive (default: yesterday)")
     run.add_argument("--seed", type=int, help="source simulator seed (default RETAIL_SEED or 7)")

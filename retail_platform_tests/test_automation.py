@@ -116,6 +116,15 @@ def test_automation_follows_new_data_including_a_late_past_day_and_rests_when_fr
     assert asked == {}
 
 
+def test_automation_starts_the_cdc_state_on_the_first_landed_day(resources):
+    # silver/orders builds on its own previous day, which does not exist on the first landed day.
+    instance = dg.DagsterInstance.ephemeral()
+    first, _ = evaluate(resources, instance)
+    run(resources, instance, D1, "landing/orders", "bronze/orders", "silver/orders_history")
+    _, asked = evaluate(resources, instance, first.cursor)
+    assert asked.get("silver/orders") == {D1}
+
+
 def test_automation_waits_for_blocking_checks_of_the_same_partition(resources, monkeypatch):
     from retail_platform.transforms import silver as silver_transforms
 

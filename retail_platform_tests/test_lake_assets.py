@@ -156,3 +156,15 @@ def test_warehouse_load_replaces_a_day_instead_of_duplicating_it(two_days, resou
     with duckdb.connect(warehouse.path, read_only=True) as con:
         tables = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
     assert {"silver.orders", "silver.orders_history", "gold.sales", "gold.order_lifecycle"} <= tables
+
+
+def test_cdc_state_refuses_to_restart_from_empty_after_a_gap(resources, lake):
+    # State built for 11-06, nothing at all landed on 11-07: 11-08 must not start from empty.
+    orders = dg.AssetSelection.keys(["landing", "orders"], ["bronze", "orders"], ["silver", "orders_history"],
+                                    ["silver", "orders"])
+    assert dg.materialize(ALL_ASSETS, partition_key="2026-11-06", resources=resources, selection=orders).success
+    later = dg.materialize(ALL_ASSETS, partition_key="2026-11-08", resources=resources, selection=orders,
+                           raise_on_error=False)
+    message = next(e for e in later.all_events if e.is_step_failure).step_failure_data.error.message
+    assert "the state stops at 2026-11-06" in message and "2026-11-07 .. 2026-11-07 are missing" in message
+    assert not lake.exists(partition_file("silver", "orders", "2026-11-08"))

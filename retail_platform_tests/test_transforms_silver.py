@@ -49,6 +49,8 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_the_raw_text():
         line(tx="  ", n="4"),
         line(n="5", qty="x", price="12,5x"),
         line(n="6"),
+        line(n="7", price="12.345"),  # more digits than the column holds: not silently truncated
+        line(n="8", price="-0.001"),
     ]))
     assert result.silver["line_number"].to_list() == [6]
     reasons = dict(zip(result.quarantine["_row_number"], result.quarantine["_quarantine_reason"], strict=True))
@@ -57,6 +59,8 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_the_raw_text():
     assert reasons[3] == "invalid timestamp for updated_at: '31/02/2026 25:61'"
     assert reasons[4] == "missing required transaction_id"
     assert reasons[5] == "invalid int32 for quantity: 'x'; invalid decimal for unit_price: '12,5x'"
+    assert reasons[7] == "invalid decimal for unit_price: '12.345'"
+    assert reasons[8] == "invalid decimal for unit_price: '-0.001'"
     # Quarantine keeps the value as it landed, untouched by normalisation.
     assert result.quarantine.filter(pl.col("_row_number") == 1)["quantity"].item() == "N/A"
 
@@ -103,7 +107,7 @@ def _frame(rows) -> pl.LazyFrame:
 def test_rows_are_conserved(rows):
     frame = _frame(rows)
     result = clean(LINES, frame)
-    report = conservation_report(frame.collect(), result.silver, result.quarantine, result.duplicates_removed)
+    report = conservation_report(LINES, frame.collect(), result.silver, result.quarantine, result.duplicates_removed)
     assert report["passed"], report
     assert result.rows_out + result.rows_quarantined + result.duplicates_removed == len(rows)
 
@@ -132,7 +136,18 @@ def test_a_tie_on_the_ordering_column_goes_to_the_row_that_arrived_last():
 def test_conservation_report_catches_a_lost_and_an_invented_row():
     frame = _frame([("T1", "1", 1, True), ("T2", "1", 1, True)]).collect()
     result = clean(LINES, frame.lazy())
-    lost = conservation_report(frame, result.silver.head(1), result.quarantine, result.duplicates_removed)
+    lost = conservation_report(LINES, frame, result.silver.head(1), result.quarantine, result.duplicates_removed)
     assert not lost["passed"] and lost["unexplained_rows"] == 1
     invented = result.silver.with_columns(pl.lit("landing/other.csv").alias("_source_file"))
-    assert conservation_report(frame, invented, result.quarantine, 0)["untraceable_rows"] == 2
+    assert conservation_report(LINES, frame, invented, result.quarantine, 0)["untraceable_rows"] == 2
+
+
+def test_conservation_report_catches_a_row_dropped_as_if_it_were_a_duplicate():
+    # The transform drops T2's only version but books it as a duplicate: the counts add up, the
+    # lineage of the kept rows is fine, yet the key is gone from silver.
+    frame = _frame([("T1", "1", 1, True), ("T2", "1", 1, True), ("T1", "1", 1, True)]).collect()
+    result = clean(LINES, frame.lazy())
+    assert conservation_report(LINES, frame, result.silver, result.quarantine, result.duplicates_removed)["passed"]
+    dropped = result.silver.filter(pl.col("transaction_id") == "T1")
+    report = conservation_report(LINES, frame, dropped, result.quarantine, result.duplicates_removed + 1)
+    assert report["unexplained_rows"] == 0 and report["lost_rows"] == 1 and not report["passed"]

@@ -19,13 +19,21 @@ LATE_DATA_WINDOW = timedelta(days=14)
 MARTS_CRON = "0 0 * * *"
 
 
-def daily_eager(window: timedelta = LATE_DATA_WINDOW) -> dg.AutomationCondition:
+def daily_eager(key: dg.AssetKey | None = None, window: timedelta = LATE_DATA_WINDOW) -> dg.AutomationCondition:
     """``eager()`` over the last ``window`` of partitions instead of the latest one only, and
-    waiting for the upstream blocking checks of the same partition."""
-    return (
-        AC.eager().replace("in_latest_time_window", AC.in_latest_time_window(window))
-        & AC.all_deps_blocking_checks_passed()
-    ).with_label(f"daily_eager({window.days}d)")
+    waiting for the upstream blocking checks of the same partition.
+
+    The asset's own previous partition (the CDC state and the order lifecycle build on
+    yesterday's) does not count as a missing dependency: on the first landed day it never
+    exists, and ``eager()`` would wait forever. The asset itself refuses a real gap.
+    """
+    condition = AC.eager().replace("in_latest_time_window", AC.in_latest_time_window(window))
+    checks_passed = AC.all_deps_blocking_checks_passed()
+    if key is not None:
+        itself = dg.AssetSelection.assets(key)
+        condition = condition.replace("any_deps_missing", AC.any_deps_missing().ignore(itself))
+        checks_passed = checks_passed.ignore(itself)
+    return (condition & checks_passed).with_label(f"daily_eager({window.days}d)")
 
 
 def follow_upstream() -> dg.AutomationCondition:
@@ -47,10 +55,10 @@ def marts_on_cron(cron: str = MARTS_CRON) -> dg.AutomationCondition:
     return (AC.on_cron(cron) & AC.all_deps_blocking_checks_passed()).with_label(f"marts_on_cron({cron})")
 
 
-def condition_for(group: str | None, partitioned: bool) -> dg.AutomationCondition | None:
+def condition_for(group: str | None, partitioned: bool, key: dg.AssetKey | None = None) -> dg.AutomationCondition | None:
     """Landing is external and bronze is started by the landing sensor (or the schedule)."""
     if group in (None, "landing", "bronze"):
         return None
     if group == "marts":
         return marts_on_cron()
-    return daily_eager() if partitioned else follow_upstream()
+    return daily_eager(key) if partitioned else follow_upstream()

@@ -24,7 +24,7 @@ FRESHNESS: dict[str, dg.FreshnessPolicy] = {
 
 def _with_service_level(spec: dg.AssetSpec) -> dg.AssetSpec:
     attributes: dict = {}
-    condition = condition_for(spec.group_name, spec.partitions_def is not None)
+    condition = condition_for(spec.group_name, spec.partitions_def is not None, spec.key)
     if condition is not None:
         attributes["automation_condition"] = condition
     if spec.group_name in FRESHNESS:

@@ -6,6 +6,7 @@ plus today's changes.
 """
 
 import time
+from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
@@ -21,6 +22,8 @@ from retail_platform.transforms.cdc import apply_changes
 from retail_platform.transforms.silver import SilverResult, clean, conservation_report, duplicate_keys, null_keys
 
 CONSERVATION = "row_conservation"
+# How far back a self-dependent asset looks for an earlier state before treating a day as the first.
+GAP_LOOKBACK_DAYS = 31
 UNIQUE_KEY = "unique_key"
 
 
@@ -68,7 +71,7 @@ def clean_partition(lake: LakeResource, spec: TableSpec, day: str) -> tuple[Silv
 
     # The checks read back what was written, not the in-memory frames.
     written, quarantined = lake.read_parquet(silver_path), lake.read_parquet(quarantine_path)
-    report = conservation_report(bronze, written, quarantined, result.duplicates_removed)
+    report = conservation_report(spec, bronze, written, quarantined, result.duplicates_removed)
     key = silver_key(table)
     checks = [
         dg.AssetCheckResult(check_name=CONSERVATION, asset_key=key, passed=bool(report["passed"]),
@@ -171,8 +174,9 @@ def read_previous_partition(
     lake: LakeResource, spec: TableSpec, table: str, day: str, previous: str, layer: str = "silver"
 ) -> pl.DataFrame | None:
     """Yesterday's partition of a self-dependent asset, or None when there is nothing before
-    this day (the first landed day). Missing while yesterday *was* landed is an error: starting
-    from empty would silently drop every row not touched today."""
+    this day (the first landed day). Missing while yesterday was landed, or while an earlier
+    partition exists (a gap), is an error: starting from empty would silently drop every row
+    not touched today."""
     path = partition_file(layer, table, previous)
     if lake.exists(path):
         return lake.read_parquet(path)
@@ -182,6 +186,15 @@ def read_previous_partition(
             f"{lake.uri(path)} although bronze/{spec.table} has data for {previous}. "
             f"Materialize {layer}/{table} for {previous} first (or backfill the range in order)."
         )
+    earlier = date.fromisoformat(previous)
+    for _ in range(GAP_LOOKBACK_DAYS):
+        earlier -= timedelta(days=1)
+        if lake.exists(partition_file(layer, table, earlier.isoformat())):
+            raise dg.Failure(
+                f"{layer}/{table} for {day} needs yesterday's partition ({previous}), but the state stops at "
+                f"{earlier}: days {earlier + timedelta(days=1)} .. {previous} are missing. Backfill them in order "
+                f"(landing through {layer}/{table}) before {day}."
+            )
     return None
 
 

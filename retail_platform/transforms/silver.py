@@ -69,6 +69,12 @@ def typed(column: Column, text: pl.Expr) -> pl.Expr:
     if dtype == pl.Boolean:
         lowered = text.str.to_lowercase()
         return pl.when(lowered.is_in(_TRUE)).then(True).when(lowered.is_in(_FALSE)).then(False).otherwise(None)
+    if isinstance(dtype, pl.Decimal):
+        # A cast would silently truncate extra digits ("12.345" -> 12.34): more precision than the
+        # column holds is invalid, not rounded.
+        scale = dtype.scale or 0
+        fraction = rf"(\.\d{{1,{scale}}})?" if scale else ""
+        return pl.when(text.str.contains(rf"^[+-]?\d+{fraction}$")).then(text.cast(dtype, strict=False))
     return text.cast(dtype, strict=False)
 
 
@@ -163,15 +169,26 @@ def clean(spec: TableSpec, bronze: pl.LazyFrame) -> SilverResult:
 
 
 def conservation_report(
-    bronze: pl.DataFrame, silver: pl.DataFrame, quarantine: pl.DataFrame, duplicates_removed: int
+    spec: TableSpec, bronze: pl.DataFrame, silver: pl.DataFrame, quarantine: pl.DataFrame, duplicates_removed: int
 ) -> dict[str, int | bool]:
     """Check ``bronze = silver + duplicates + quarantined`` on the written data, through lineage:
-    every silver and quarantined row must trace back to a distinct bronze row."""
+    every silver and quarantined row traces back to a distinct bronze row, and every bronze row
+    in neither is a valid older/identical version of a key that silver kept (a real duplicate)."""
     lineage = list(_TIE_BREAK)
     bronze_rows = bronze.select(lineage).unique()
     kept = pl.concat([silver.select(lineage), quarantine.select(lineage)])
     untraceable = kept.join(bronze_rows, on=lineage, how="anti").height
     repeated = kept.height - kept.unique().height
+    removed = bronze.join(kept, on=lineage, how="anti")
+    keys = list(spec.primary_key)
+    removed_keys = (
+        quarantine_reasons(spec, removed.lazy())
+        .select(*(pl.col(f"{k}__value").alias(k) for k in keys), REASON)
+        .collect()
+    )
+    lost = removed_keys.filter(pl.col(REASON).is_not_null()).height + removed_keys.filter(
+        pl.col(REASON).is_null()
+    ).select(keys).join(silver.select(keys).unique(), on=keys, how="anti").height
     unexplained = bronze.height - silver.height - quarantine.height - duplicates_removed
     return {
         "bronze_rows": bronze.height,
@@ -181,7 +198,9 @@ def conservation_report(
         "unexplained_rows": unexplained,
         "untraceable_rows": untraceable,
         "rows_kept_twice": repeated,
-        "passed": unexplained == 0 and untraceable == 0 and repeated == 0 and duplicates_removed >= 0,
+        "lost_rows": lost,
+        "passed": unexplained == 0 and untraceable == 0 and repeated == 0 and lost == 0
+        and duplicates_removed == removed.height,
     }
 
 
