@@ -72,17 +72,19 @@ class S3Lake(LakeResource):
         return head["LastModified"].timestamp()
 
     def write_bytes(self, key: str, data: bytes) -> bool:
-        """A PUT is atomic in S3; an identical object (same MD5 ETag) is left untouched."""
+        """A PUT is atomic in S3. An identical object is left untouched, judged by a SHA-256 kept in
+        the object's metadata (an ETag is not the MD5 under SSE-KMS or multipart uploads)."""
         from botocore.exceptions import ClientError
 
+        digest = hashlib.sha256(data).hexdigest()
         try:
             head = self._client().head_object(Bucket=self.bucket, Key=self._key(key))
-            if head["ContentLength"] == len(data) and head["ETag"].strip('"') == hashlib.md5(data).hexdigest():
+            if head["ContentLength"] == len(data) and head.get("Metadata", {}).get("sha256") == digest:
                 return False
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
                 raise
-        self._client().put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        self._client().put_object(Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": digest})
         return True
 
     def write_parquet(self, key: str, df: pl.DataFrame) -> int:
