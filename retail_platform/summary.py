@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from retail_platform.lake.paths import partition_file, quarantine_file
+from retail_platform.lake.paths import GOLD_DATASETS, cleaned_table, partition_file, quarantine_file
 from retail_platform.lake.storage import LakeResource
 from retail_platform.sources.registry import TABLES
 
@@ -15,12 +15,12 @@ def _rows(lake: LakeResource, keys: list[str]) -> int:
 def lake_summary(lake: LakeResource, days: list[date]) -> str:
     lines = [f"{'table':<24}{'bronze':>10}{'silver':>10}{'quarantined':>13}{'dup+old':>10}"]
     for spec in TABLES:
-        table = f"{spec.table}_history" if spec.cdc else spec.table
+        table = cleaned_table(spec.table, cdc=spec.cdc is not None)
         bronze = _rows(lake, [partition_file("bronze", spec.table, d) for d in days])
         silver = _rows(lake, [partition_file("silver", table, d) for d in days])
         quarantined = _rows(lake, [quarantine_file(spec.table, d) for d in days])
         lines.append(f"{spec.table:<24}{bronze:>10}{silver:>10}{quarantined:>13}{bronze - silver - quarantined:>10}")
-    for dataset in ("sales", "order_lifecycle", "inventory_position"):
+    for dataset in GOLD_DATASETS:
         last = _rows(lake, [partition_file("gold", dataset, days[-1])])
         lines.append(f"gold/{dataset:<19}{last:>10} rows on {days[-1]}")
     lines.append(f"lake: {lake.uri('')}")

@@ -5,6 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 LAYERS = ("landing", "bronze", "silver", "gold")
+GOLD_DATASETS = ("sales", "order_lifecycle", "inventory_position")
+
+
+def history_table(table: str) -> str:
+    """A CDC table's cleaned change events live beside its current state, as ``<table>_history``."""
+    return f"{table}_history"
+
+
+def cleaned_table(table: str, *, cdc: bool) -> str:
+    """Where the cleaned rows of a bronze table go: the table itself, or the CDC history."""
+    return history_table(table) if cdc else table
 PART_FILE = "part-0.parquet"
 
 

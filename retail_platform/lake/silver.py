@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import dagster as dg
 import polars as pl
 
+from retail_platform.lake import paths
 from retail_platform.lake.bronze import bronze_key
 from retail_platform.lake.common import partition_day, preview, previous_day, table_metadata
 from retail_platform.lake.paths import partition_file, quarantine_file
@@ -32,12 +33,11 @@ def silver_key(table: str) -> dg.AssetKey:
 
 
 def history_table(spec: TableSpec) -> str:
-    return f"{spec.table}_history"
+    return paths.history_table(spec.table)
 
 
 def _cleaned_table(spec: TableSpec) -> str:
-    """Where the cleaned rows of a bronze table go: the table itself, or the CDC history."""
-    return history_table(spec) if spec.cdc else spec.table
+    return paths.cleaned_table(spec.table, cdc=spec.cdc is not None)
 
 
 def _quality_checks(key: dg.AssetKey, keys: tuple[str, ...]) -> list[dg.AssetCheckSpec]:

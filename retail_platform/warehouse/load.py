@@ -7,14 +7,16 @@ lineage in the UI runs unbroken from landing to the marts.
 import dagster as dg
 
 from retail_platform.lake.common import IO_RETRY_POLICY, partition_day
-from retail_platform.lake.paths import partition_file
+from retail_platform.lake.paths import GOLD_DATASETS, history_table, partition_file
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
 from retail_platform.sources.registry import TABLES
 from retail_platform.warehouse.resources import WarehouseResource
 
-GOLD_DATASETS = ("sales", "order_lifecycle", "inventory_position")
-SILVER_TABLES = tuple(name for spec in TABLES for name in ((f"{spec.table}_history", spec.table) if spec.cdc else (spec.table,)))
+# A CDC table has two silver objects: its change history and its current state.
+SILVER_TABLES = tuple(
+    name for spec in TABLES for name in ((history_table(spec.table), spec.table) if spec.cdc else (spec.table,))
+)
 LOADED: tuple[tuple[str, str], ...] = tuple(("silver", t) for t in SILVER_TABLES) + tuple(("gold", d) for d in GOLD_DATASETS)
 
 
