@@ -38,7 +38,8 @@ def run(frame: pl.DataFrame, engine: str) -> tuple[float, int]:
     t0 = time.perf_counter()
     checked = quarantine_reasons(spec, frame.lazy())
     valid = checked.filter(pl.col("_quarantine_reason").is_null()).select(
-        *(pl.col(f"{n}__value").alias(n) for n in spec.column_names), "_source_file", "_row_number")
+        *(pl.col(f"{n}__value").alias(n) for n in spec.column_names), "_source_file", "_row_number"
+    )
     out = latest_per_key(valid, spec.primary_key, spec.ordering_column).collect(engine=engine)
     return time.perf_counter() - t0, out.height
 
@@ -54,8 +55,10 @@ def measure(rows: int, engine: str) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     seconds, kept = run(frame, engine)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{engine:>10}: {seconds:6.2f} s  {frame.height / seconds:>12,.0f} rows/s  kept {kept:,}  "
-          f"peak RSS {peak / 1024:,.0f} MB (+{(peak - before) / 1024:,.0f} MB during the clean)")
+    print(
+        f"{engine:>10}: {seconds:6.2f} s  {frame.height / seconds:>12,.0f} rows/s  kept {kept:,}  "
+        f"peak RSS {peak / 1024:,.0f} MB (+{(peak - before) / 1024:,.0f} MB during the clean)"
+    )
 
 
 def main() -> None:

@@ -31,15 +31,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="materialize every daily asset for a date range, day by day")
     yesterday = datetime.now(UTC).date() - timedelta(days=1)  # partitions are UTC days
-    run.add_argument("--start", type=_day, default=yesterday - timedelta(days=6), help="first day (default: 7 days ago)")
+    run.add_argument(
+        "--start", type=_day, default=yesterday - timedelta(days=6), help="first day (default: 7 days ago)"
+    )
     run.add_argument("--end", type=_day, default=yesterday, help="last day, inclusive (default: yesterday)")
     run.add_argument("--seed", type=int, help="source simulator seed (default RETAIL_SEED or 7)")
     run.add_argument("--volume", type=int, help="source simulator volume (default RETAIL_VOLUME or 1000)")
     run.add_argument("--log-level", default="ERROR", help="Dagster console log level (default ERROR)")
-    provision = commands.add_parser("provision", help="create the Snowflake objects and the S3 bucket of a cloud deployment (idempotent)")
+    provision = commands.add_parser(
+        "provision", help="create the Snowflake objects and the S3 bucket of a cloud deployment (idempotent)"
+    )
     provision.add_argument("--deployment", default=None, help="dev, qa or prod (default: RETAIL_DEPLOYMENT)")
-    provision.add_argument("--only", nargs="*", choices=["warehouse", "database", "schema", "role", "grant"],
-                           help="only these kinds of statements")
+    provision.add_argument(
+        "--only",
+        nargs="*",
+        choices=["warehouse", "database", "schema", "role", "grant"],
+        help="only these kinds of statements",
+    )
     return parser.parse_args(argv)
 
 
@@ -71,8 +79,10 @@ def run_range(
     valid = set(daily_partitions.get_partition_keys())
     outside = [d.isoformat() for d in days if d.isoformat() not in valid]
     if outside:
-        print(f"error: {outside[0]} is outside the daily partitions ({daily_partitions.start:%Y-%m-%d} .. yesterday)",
-              file=sys.stderr)
+        print(
+            f"error: {outside[0]} is outside the daily partitions ({daily_partitions.start:%Y-%m-%d} .. yesterday)",
+            file=sys.stderr,
+        )
         return 2
 
     home = ensure_dagster_home()
@@ -92,8 +102,12 @@ def run_range(
         # One run per day, in order: the CDC state and order lifecycle build on the day before.
         for day in days:
             t0 = time.monotonic()
-            result = dg.execute_job(job, instance=instance, run_config=run_config,
-                                    tags={"dagster/partition": day.isoformat(), "retail/launched_by": "cli"})
+            result = dg.execute_job(
+                job,
+                instance=instance,
+                run_config=run_config,
+                tags={"dagster/partition": day.isoformat(), "retail/launched_by": "cli"},
+            )
             status = "ok" if result.success else "FAILED"
             print(f"  {day}  run {result.run_id[:8]}  {status}  {time.monotonic() - t0:5.1f}s")
             if not result.success:
@@ -105,12 +119,19 @@ def run_range(
         # dbt's own console output goes to a file; the run's events stay in the Dagster instance.
         with open(dbt_log, "a") as log, contextlib.redirect_stdout(log):
             result = dg.execute_job(
-                dbt_job, instance=instance, run_config=run_config,
-                tags={"dagster/asset_partition_range_start": days[0].isoformat(),
-                      "dagster/asset_partition_range_end": days[-1].isoformat(), "retail/launched_by": "cli"},
+                dbt_job,
+                instance=instance,
+                run_config=run_config,
+                tags={
+                    "dagster/asset_partition_range_start": days[0].isoformat(),
+                    "dagster/asset_partition_range_end": days[-1].isoformat(),
+                    "retail/launched_by": "cli",
+                },
             )
-        print(f"  dbt {days[0]}..{days[-1]}  run {result.run_id[:8]}  {'ok' if result.success else 'FAILED'}  "
-              f"{time.monotonic() - t0:5.1f}s  (dbt output: {dbt_log})")
+        print(
+            f"  dbt {days[0]}..{days[-1]}  run {result.run_id[:8]}  {'ok' if result.success else 'FAILED'}  "
+            f"{time.monotonic() - t0:5.1f}s  (dbt output: {dbt_log})"
+        )
         if not result.success:
             _print_failures(result)
             return 1
@@ -133,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
 
         deployment = args.deployment or current_deployment()
         result = provision(deployment, os.environ, set(args.only) if args.only else None)
-        print(f"provisioned {deployment}: bucket {result['bucket']} "
-              f"({'created' if result['bucket_created'] else 'exists'}), {result['statements']} idempotent statements")
+        print(
+            f"provisioned {deployment}: bucket {result['bucket']} "
+            f"({'created' if result['bucket_created'] else 'exists'}), {result['statements']} idempotent statements"
+        )
         return 0
     if args.command == "run":
         return run_range(args.start, args.end, seed=args.seed, volume=args.volume, log_level=args.log_level)

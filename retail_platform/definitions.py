@@ -52,12 +52,20 @@ ON, OFF = dg.DefaultSensorStatus.RUNNING, dg.DefaultSensorStatus.STOPPED
 
 defs = dg.Definitions(
     assets=with_service_levels([*lake_assets, *dbt_model_assets]),
-    asset_checks=[*referential_integrity_checks, *schema_change_checks([*silver_assets, *gold_assets]),
-                  *partition_freshness_checks],
+    asset_checks=[
+        *referential_integrity_checks,
+        *schema_change_checks([*silver_assets, *gold_assets]),
+        *partition_freshness_checks,
+    ],
     jobs=[retail_daily, warehouse_dbt, *([drop_branch_clone] if DEPLOYMENT == "branch" else [])],
     schedules=[daily_schedule(retail_daily)],
-    sensors=[dbt_after_daily(retail_daily, warehouse_dbt), landing_sensor(ON if CLOUD else OFF),
-             automation_sensor(), freshness_checks_sensor(ON if CLOUD else OFF), run_failure_alert],
+    sensors=[
+        dbt_after_daily(retail_daily, warehouse_dbt),
+        landing_sensor(ON if CLOUD else OFF),
+        automation_sensor(),
+        freshness_checks_sensor(ON if CLOUD else OFF),
+        run_failure_alert,
+    ],
     resources=resources_for(DEPLOYMENT),
 )
 

@@ -128,7 +128,9 @@ REQUIRED = ("RETAIL_LAKE_BUCKET", "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFL
 
 def branch_name(env: Mapping[str, str]) -> str:
     """A stable, SQL- and S3-safe name for a branch deployment: the pull request when known."""
-    raw = env.get("DAGSTER_CLOUD_PULL_REQUEST_ID") or env.get("DAGSTER_CLOUD_GIT_BRANCH") or env.get("RETAIL_BRANCH", "")
+    raw = (
+        env.get("DAGSTER_CLOUD_PULL_REQUEST_ID") or env.get("DAGSTER_CLOUD_GIT_BRANCH") or env.get("RETAIL_BRANCH", "")
+    )
     safe = re.sub(r"[^A-Za-z0-9]+", "_", raw).strip("_").upper()
     return f"PR_{safe}" if raw and raw.isdigit() else safe
 

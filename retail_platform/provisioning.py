@@ -21,8 +21,11 @@ def provisioning_plan(deployment: str, database: str | None = None) -> list[Stat
     db = database or f"RETAIL_{env}"
     wh, transformer, analyst = f"RETAIL_{env}_WH", f"RETAIL_{env}_TRANSFORMER", f"RETAIL_{env}_ANALYST"
     plan = [
-        Statement("warehouse", f"create warehouse if not exists {wh} with warehouse_size = 'XSMALL' "
-                               "auto_suspend = 60 auto_resume = true initially_suspended = true"),
+        Statement(
+            "warehouse",
+            f"create warehouse if not exists {wh} with warehouse_size = 'XSMALL' "
+            "auto_suspend = 60 auto_resume = true initially_suspended = true",
+        ),
         Statement("database", f"create database if not exists {db}"),
         *(Statement("schema", f"create schema if not exists {db}.{schema}") for schema in SCHEMAS),
         Statement("role", f"create role if not exists {transformer}"),
@@ -32,9 +35,14 @@ def provisioning_plan(deployment: str, database: str | None = None) -> list[Stat
         Statement("grant", f"grant usage on warehouse {wh} to role {transformer}"),
         Statement("grant", f"grant usage on warehouse {wh} to role {analyst}"),
         Statement("grant", f"grant all privileges on database {db} to role {transformer}"),
-        *(Statement("grant", f"grant all privileges on schema {db}.{schema} to role {transformer}") for schema in SCHEMAS),
-        *(Statement("grant", f"grant all privileges on future tables in schema {db}.{schema} to role {transformer}")
-          for schema in SCHEMAS),
+        *(
+            Statement("grant", f"grant all privileges on schema {db}.{schema} to role {transformer}")
+            for schema in SCHEMAS
+        ),
+        *(
+            Statement("grant", f"grant all privileges on future tables in schema {db}.{schema} to role {transformer}")
+            for schema in SCHEMAS
+        ),
         Statement("grant", f"grant usage on database {db} to role {analyst}"),
         Statement("grant", f"grant usage on schema {db}.MARTS to role {analyst}"),
         Statement("grant", f"grant select on all tables in schema {db}.MARTS to role {analyst}"),

@@ -21,6 +21,7 @@ D1, D2, D3 = "2026-11-05", "2026-11-06", "2026-11-07"
 
 # --- landing sensor ------------------------------------------------------------------------------
 
+
 def land(lake, table: str, day: str, name: str, content: bytes = b'{"x": 1}\n') -> None:
     spec = table_spec(table)
     lake.write_bytes(f"landing/{spec.source}/{table}/dt={day}/{name}", content)
@@ -79,16 +80,22 @@ EVALUATED_AT = datetime(2026, 11, 7, 6, tzinfo=UTC)  # latest complete partition
 
 def run(resources, instance, day: str, *keys: str) -> None:
     selection = dg.AssetSelection.keys(*(dg.AssetKey.from_user_string(k) for k in keys))
-    assert dg.materialize(lake_assets, partition_key=day, resources=resources, instance=instance,
-                          selection=selection).success
+    assert dg.materialize(
+        lake_assets, partition_key=day, resources=resources, instance=instance, selection=selection
+    ).success
 
 
 def evaluate(resources, instance, cursor=None):
-    result = dg.evaluate_automation_conditions(defs=dg.Definitions(assets=AUTOMATED, resources=resources),
-                                               instance=instance, cursor=cursor, evaluation_time=EVALUATED_AT)
+    result = dg.evaluate_automation_conditions(
+        defs=dg.Definitions(assets=AUTOMATED, resources=resources),
+        instance=instance,
+        cursor=cursor,
+        evaluation_time=EVALUATED_AT,
+    )
     requested_partitions = {
         r.key.to_user_string(): set(r.true_subset.expensively_compute_partition_keys())
-        for r in result.results if r.true_subset.size
+        for r in result.results
+        if r.true_subset.size
     }
     return result, requested_partitions
 
@@ -96,8 +103,19 @@ def evaluate(resources, instance, cursor=None):
 def test_automation_follows_new_data_including_a_late_past_day_and_rests_when_fresh(resources):
     instance = dg.DagsterInstance.ephemeral()
     for day in (D1, D2):
-        run(resources, instance, day, "landing/stores", "landing/products", "bronze/stores", "bronze/products",
-            "silver/stores", "silver/products", "warehouse/silver/stores", "warehouse/silver/products")
+        run(
+            resources,
+            instance,
+            day,
+            "landing/stores",
+            "landing/products",
+            "bronze/stores",
+            "bronze/products",
+            "silver/stores",
+            "silver/products",
+            "warehouse/silver/stores",
+            "warehouse/silver/products",
+        )
 
     first, asked = evaluate(resources, instance)
     assert asked == {}  # everything is fresh; the first tick only takes stock
@@ -107,8 +125,12 @@ def test_automation_follows_new_data_including_a_late_past_day_and_rests_when_fr
     run(resources, instance, D2, "bronze/products")
     second, asked = evaluate(resources, instance, first.cursor)
     # silver follows its own bronze partition, the past day included; the load follows in the same tick.
-    assert asked == {"silver/stores": {D1}, "silver/products": {D2},
-                     "warehouse/silver/stores": {D1}, "warehouse/silver/products": {D2}}
+    assert asked == {
+        "silver/stores": {D1},
+        "silver/products": {D2},
+        "warehouse/silver/stores": {D1},
+        "warehouse/silver/products": {D2},
+    }
 
     run(resources, instance, D1, "silver/stores", "warehouse/silver/stores")
     run(resources, instance, D2, "silver/products", "warehouse/silver/products")
@@ -137,10 +159,17 @@ def test_automation_waits_for_blocking_checks_of_the_same_partition(resources, m
     spec = table_spec("stores")
     landed = resources["lake"].list_files(f"landing/{spec.source}/stores/dt={D2}")
     resources["lake"].write_bytes(landed[0].replace(".json", "_resent.json"), resources["lake"].read_bytes(landed[0]))
-    result = dg.materialize(lake_assets, partition_key=D2, resources=resources, instance=instance, raise_on_error=False,
-                            selection=dg.AssetSelection.keys(["bronze", "stores"], ["silver", "stores"]))
-    assert not result.success and "silver/stores" in {e.asset_key.to_user_string()
-                                                      for e in result.get_asset_materialization_events()}
+    result = dg.materialize(
+        lake_assets,
+        partition_key=D2,
+        resources=resources,
+        instance=instance,
+        raise_on_error=False,
+        selection=dg.AssetSelection.keys(["bronze", "stores"], ["silver", "stores"]),
+    )
+    assert not result.success and "silver/stores" in {
+        e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+    }
     second, asked = evaluate(resources, instance, first.cursor)
     assert "warehouse/silver/stores" not in asked  # silver updated, but its blocking check failed
 
@@ -153,8 +182,13 @@ def test_automation_waits_for_blocking_checks_of_the_same_partition(resources, m
 
 def test_the_definitions_carry_the_schedule_and_the_sensors():
     names = {s.name for s in defs.sensors}
-    assert {"landing_files_sensor", "retail_automation", "run_failure_alert", "freshness_checks_sensor",
-            "warehouse_dbt_after_retail_daily"} <= names
+    assert {
+        "landing_files_sensor",
+        "retail_automation",
+        "run_failure_alert",
+        "freshness_checks_sensor",
+        "warehouse_dbt_after_retail_daily",
+    } <= names
     assert defs.get_sensor_def("retail_automation").default_status == dg.DefaultSensorStatus.RUNNING
     schedule = defs.get_schedule_def("retail_daily_schedule")
     assert schedule.cron_schedule == "0 1 * * *" and schedule.default_status == dg.DefaultScheduleStatus.STOPPED
@@ -164,6 +198,7 @@ def test_the_definitions_carry_the_schedule_and_the_sensors():
 
 
 # --- run failure alert ---------------------------------------------------------------------------
+
 
 @pytest.fixture
 def receiver():
@@ -188,12 +223,19 @@ def receiver():
 
 def failed_run(resources, instance):
     # No landing files for that day: bronze fails (without retries: a retry would not make them arrive).
-    result = dg.materialize(lake_assets, partition_key="2026-10-01", resources=resources, instance=instance,
-                            selection=dg.AssetSelection.keys(["bronze", "stores"], ["silver", "stores"]),
-                            raise_on_error=False)
+    result = dg.materialize(
+        lake_assets,
+        partition_key="2026-10-01",
+        resources=resources,
+        instance=instance,
+        selection=dg.AssetSelection.keys(["bronze", "stores"], ["silver", "stores"]),
+        raise_on_error=False,
+    )
     assert not result.success
     return dg.build_run_status_sensor_context(
-        sensor_name="run_failure_alert", dagster_event=result.get_run_failure_event(), dagster_instance=instance,
+        sensor_name="run_failure_alert",
+        dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance,
         dagster_run=result.dagster_run,
     ).for_run_failure(), result
 

@@ -20,8 +20,14 @@ VOLUME = "200"
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env["RETAIL_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "retail_platform", "run", *args], check=False, capture_output=True,
-                          text=True, env=env, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "retail_platform", "run", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
 
 
 def lake_files(data_dir: Path) -> dict[str, bytes]:
@@ -56,17 +62,30 @@ def test_runs_are_recorded_in_the_dagster_instance(built, monkeypatch):
     lake_runs = sorted(r.tags["dagster/partition"] for r in runs if "dagster/partition" in r.tags)
     assert lake_runs == DAYS
     dbt_runs = [r for r in runs if r.tags.get("dagster/asset_partition_range_start")]
-    assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
-            for r in dbt_runs] == [(START, END)]
+    assert [
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in dbt_runs
+    ] == [(START, END)]
     assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
     assert len(runs) == len(DAYS) + 1
 
 
 def test_every_contract_model_is_built(built):
     tables = set(query(built, "select table_schema || '.' || table_name as t from information_schema.tables")["t"])
-    for model in ("dim_customers", "dim_products", "dim_stores", "dim_date", "fct_sales", "fct_orders",
-                  "fct_inventory_daily", "fct_support_tickets", "agg_daily_sales", "agg_sales_by_category",
-                  "mart_customer_360", "mart_order_kpis", "mart_product_ranking"):
+    for model in (
+        "dim_customers",
+        "dim_products",
+        "dim_stores",
+        "dim_date",
+        "fct_sales",
+        "fct_orders",
+        "fct_inventory_daily",
+        "fct_support_tickets",
+        "agg_daily_sales",
+        "agg_sales_by_category",
+        "mart_customer_360",
+        "mart_order_kpis",
+        "mart_product_ranking",
+    ):
         assert f"marts.{model}" in tables, model
     for table in ("pos_transactions", "orders_history", "orders", "customers"):
         assert f"silver.{table}" in tables
@@ -91,9 +110,12 @@ def test_a_customer_whose_address_changes_has_two_versions(built):
     assert moved.height > 0, "the generator should move some customers between two days"
     customer = moved.row(0, named=True)
 
-    rows = query(built, f"""
+    rows = query(
+        built,
+        f"""
         select customer_sk, address, valid_from, valid_to, is_current from marts.dim_customers
-        where customer_id = '{customer["customer_id"]}' order by valid_from""")
+        where customer_id = '{customer["customer_id"]}' order by valid_from""",
+    )
     assert rows.height == 2
     old, new = rows.row(0, named=True), rows.row(1, named=True)
     assert (old["address"], new["address"]) == (customer["address"], customer["address_2"])
@@ -111,8 +133,12 @@ def test_mart_order_kpis_match_an_independent_computation_from_silver(built):
     orders = pl.read_parquet(built / f"lake/silver/orders/dt={END}/part-0.parquet").filter(~pl.col("is_deleted"))
     lifecycle = pl.read_parquet(built / f"lake/gold/order_lifecycle/dt={END}/part-0.parquet")
     sessions = pl.concat(
-        [pl.read_parquet(built / f"lake/silver/web_sessions/dt={d}/part-0.parquet").select("session_id", "started_at")
-         for d in DAYS]
+        [
+            pl.read_parquet(built / f"lake/silver/web_sessions/dt={d}/part-0.parquet").select(
+                "session_id", "started_at"
+            )
+            for d in DAYS
+        ]
     ).unique("session_id")
     per_order = orders.join(lifecycle.select("order_id", "shipped_at", "delivered_at"), on="order_id", how="left")
     expected = (
@@ -134,17 +160,23 @@ def test_mart_order_kpis_match_an_independent_computation_from_silver(built):
         .filter(pl.col("order_date").cast(pl.String).is_in(DAYS))
         .sort("order_date")
     )
-    actual = query(built, f"""
+    actual = query(
+        built,
+        f"""
         select * from marts.mart_order_kpis
-        where order_date between '{START}' and '{END}' order by order_date""")
+        where order_date between '{START}' and '{END}' order by order_date""",
+    )
     assert actual.height == len(DAYS) == expected.height
     assert actual["orders_created"].to_list() == expected["orders_created"].to_list()
-    assert actual["net_revenue"].cast(pl.Float64).to_list() == pytest.approx(expected["net_revenue"].to_list(), abs=0.011)
+    assert actual["net_revenue"].cast(pl.Float64).to_list() == pytest.approx(
+        expected["net_revenue"].to_list(), abs=0.011
+    )
     for column in ("cancel_rate", "refund_rate", "conversion_rate"):
         assert actual[column].to_list() == pytest.approx(expected[column].to_list(), abs=1e-9), column
     assert actual["avg_hours_created_to_shipped"].to_list() == pytest.approx(expected["h_ship"].to_list(), abs=0.006)
     assert actual["avg_hours_shipped_to_delivered"].to_list() == pytest.approx(
-        expected["h_deliver"].fill_nan(None).to_list(), abs=0.006)
+        expected["h_deliver"].fill_nan(None).to_list(), abs=0.006
+    )
 
 
 def test_rerun_and_extension_take_the_incremental_path_without_duplicates(built, tmp_path):
@@ -165,9 +197,13 @@ def test_rerun_and_extension_take_the_incremental_path_without_duplicates(built,
     # The extension only touched its own day: earlier rows kept the load time of the re-run.
     rerun_rows = facts.filter(pl.col("_partition_date") < pl.date(2026, 11, 5))
     assert rerun_rows.height == loaded.height
-    assert rerun_rows["_dbt_loaded_at"].max() < facts.filter(
-        pl.col("_partition_date") == pl.date(2026, 11, 5))["_dbt_loaded_at"].min()
-    assert query(data_dir, "select count(*) - count(distinct customer_sk) as d from marts.dim_customers")["d"].item() == 0
+    assert (
+        rerun_rows["_dbt_loaded_at"].max()
+        < facts.filter(pl.col("_partition_date") == pl.date(2026, 11, 5))["_dbt_loaded_at"].min()
+    )
+    assert (
+        query(data_dir, "select count(*) - count(distinct customer_sk) as d from marts.dim_customers")["d"].item() == 0
+    )
 
 
 def test_run_rejects_a_reversed_range(tmp_path):
@@ -205,7 +241,9 @@ def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tm
     )
     assert not result.success
     # The staging model of gold.sales carries the test, so the failure stops the run right there.
-    checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    checks = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     failing = {(c.asset_key.to_user_string(), c.check_name) for c in checks if not c.passed}
     assert failing == {("stg_gold__sales", "accepted_values_stg_gold__sales_channel__store__online")}
     assert [e.step_key for e in result.all_events if e.is_step_failure] == ["dbt_upstream_models"]

@@ -29,8 +29,13 @@ def servers():
 
 
 def s3_client(endpoint: str):
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                        region_name="us-east-1")
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
 
 
 def snowflake_rows(snowflake: dict, sql: str) -> list[tuple]:
@@ -41,8 +46,11 @@ def snowflake_rows(snowflake: dict, sql: str) -> list[tuple]:
 
 
 def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SNOWFLAKE_", "RETAIL_", "AWS_", "DAGSTER_CLOUD_")) and k != "DAGSTER_HOME"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SNOWFLAKE_", "RETAIL_", "AWS_", "DAGSTER_CLOUD_")) and k != "DAGSTER_HOME"
+    }
     return {**env, **extra}
 
 
@@ -54,7 +62,12 @@ def test_missing_variables_are_named_together_with_the_deployment_and_no_secret(
         cloud_settings("qa", {"SNOWFLAKE_ACCOUNT": "acme", "SNOWFLAKE_USER": SECRET})
     message = str(error.value)
     assert "deployment 'qa'" in message
-    for name in ("RETAIL_LAKE_BUCKET", "SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY"):
+    for name in (
+        "RETAIL_LAKE_BUCKET",
+        "SNOWFLAKE_ROLE",
+        "SNOWFLAKE_WAREHOUSE",
+        "SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY",
+    ):
         assert name in message
     assert "SNOWFLAKE_ACCOUNT" not in message and SECRET not in message
 
@@ -70,37 +83,81 @@ def test_deployment_follows_dagster_cloud(monkeypatch):
 
 
 def test_a_branch_gets_its_own_prefix_and_a_clone_of_prod():
-    env = cloud_env("branch", "http://127.0.0.1:1", {"account": "a", "user": "u", "password": "p", "host": "h",
-                                                      "port": 1, "protocol": "http"},
-                    DAGSTER_CLOUD_PULL_REQUEST_ID="42", RETAIL_LAKE_PREFIX="lake")
+    env = cloud_env(
+        "branch",
+        "http://127.0.0.1:1",
+        {"account": "a", "user": "u", "password": "p", "host": "h", "port": 1, "protocol": "http"},
+        DAGSTER_CLOUD_PULL_REQUEST_ID="42",
+        RETAIL_LAKE_PREFIX="lake",
+    )
     settings = cloud_settings("branch", env)
-    assert (settings.database, settings.clone_from, settings.prefix) == ("RETAIL_BRANCH_PR_42", "RETAIL_PROD", "lake/branches/pr_42")
+    assert (settings.database, settings.clone_from, settings.prefix) == (
+        "RETAIL_BRANCH_PR_42",
+        "RETAIL_PROD",
+        "lake/branches/pr_42",
+    )
     assert cloud_settings("prod", env).database == "RETAIL_PROD"
 
 
 def test_definitions_load_for_every_deployment_and_fail_clearly_without_variables(tmp_path):
-    snowflake = {"account": "acme", "user": "loader", "password": SECRET, "host": "127.0.0.1", "port": 1, "protocol": "http"}
+    snowflake = {
+        "account": "acme",
+        "user": "loader",
+        "password": SECRET,
+        "host": "127.0.0.1",
+        "port": 1,
+        "protocol": "http",
+    }
     script = (
         "import retail_platform.definitions as d; g = d.defs.resolve_asset_graph(); "
         "print(d.DEPLOYMENT, type(d.defs.resources['lake']).__name__, type(d.defs.resources['warehouse']).__name__, "
         "len(list(g.get_all_asset_keys())), sorted(j.name for j in d.defs.resolve_all_job_defs()))"
     )
     for deployment in ("dev", "qa", "prod", "branch"):
-        env = subprocess_env(cloud_env(deployment, "http://127.0.0.1:1", snowflake, DAGSTER_CLOUD_PULL_REQUEST_ID="7",
-                                       RETAIL_DATA_DIR=str(tmp_path)))
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO,
-                              check=False, timeout=300)
+        env = subprocess_env(
+            cloud_env(
+                deployment,
+                "http://127.0.0.1:1",
+                snowflake,
+                DAGSTER_CLOUD_PULL_REQUEST_ID="7",
+                RETAIL_DATA_DIR=str(tmp_path),
+            )
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=300
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith(f"{deployment} S3Lake SnowflakeWarehouse")
         assert ("drop_branch_clone" in done.stdout) == (deployment == "branch")
-    bare = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=False,
-                          env=subprocess_env({"RETAIL_DEPLOYMENT": "prod", "SNOWFLAKE_PASSWORD": SECRET}), timeout=300)
+    bare = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        env=subprocess_env({"RETAIL_DEPLOYMENT": "prod", "SNOWFLAKE_PASSWORD": SECRET}),
+        timeout=300,
+    )
     assert bare.returncode != 0
-    assert "deployment 'prod' cannot start: missing environment variable(s): RETAIL_LAKE_BUCKET, SNOWFLAKE_ACCOUNT" in bare.stderr
+    assert (
+        "deployment 'prod' cannot start: missing environment variable(s): RETAIL_LAKE_BUCKET, SNOWFLAKE_ACCOUNT"
+        in bare.stderr
+    )
     assert SECRET not in bare.stderr
-    local = subprocess.run([sys.executable, "-c", script + "; import sys; print(sorted(m for m in sys.modules if m.startswith(('dagster_snowflake', 'dagster_aws', 'snowflake.connector', 'botocore'))))"],
-                           capture_output=True, text=True, cwd=REPO, check=False,
-                           env=subprocess_env({"RETAIL_DATA_DIR": str(tmp_path)}), timeout=300)
+    local = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script + "; import sys; print(sorted(m for m in sys.modules if m.startswith(("
+            "'dagster_snowflake', 'dagster_aws', 'snowflake.connector', 'botocore'))))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        env=subprocess_env({"RETAIL_DATA_DIR": str(tmp_path)}),
+        timeout=300,
+    )
     assert local.returncode == 0, local.stderr
     assert local.stdout.startswith("local LocalLake DuckDBWarehouse")
     assert local.stdout.strip().endswith("[]")  # the local deployment never imports the cloud clients
@@ -110,8 +167,15 @@ def test_dbt_parses_for_every_target(tmp_path):
     env = subprocess_env({"SNOWFLAKE_ACCOUNT": "acme", "SNOWFLAKE_USER": "loader"})
     dbt = str(Path(sys.executable).parent / "dbt")
     for target in ("local", "dev", "qa", "prod", "branch"):
-        done = subprocess.run([dbt, "parse", "--profiles-dir", ".", "--target", target, "--target-path", str(tmp_path / target)],
-                              cwd=REPO / "dbt_project", capture_output=True, text=True, env=env, check=False, timeout=300)
+        done = subprocess.run(
+            [dbt, "parse", "--profiles-dir", ".", "--target", target, "--target-path", str(tmp_path / target)],
+            cwd=REPO / "dbt_project",
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stdout[-2000:]
         assert (tmp_path / target / "manifest.json").exists()
 
@@ -124,7 +188,9 @@ def test_every_provisioning_statement_is_idempotent_and_the_analyst_only_reads_m
     for statement in plan:
         assert " if not exists " in statement.sql or statement.sql.startswith("grant "), statement.sql
     analyst = [s.sql for s in plan if "RETAIL_PROD_ANALYST" in s.sql and s.kind == "grant" and " on " in s.sql]
-    assert all("MARTS" in sql or sql.startswith(("grant usage on database", "grant usage on warehouse")) for sql in analyst)
+    assert all(
+        "MARTS" in sql or sql.startswith(("grant usage on database", "grant usage on warehouse")) for sql in analyst
+    )
     assert not [sql for sql in analyst if "all privileges" in sql]
 
 
@@ -140,8 +206,12 @@ def test_provisioning_twice_changes_nothing(servers):
     for _ in range(2):
         with snowflake_connector.connect(**snowflake) as conn:
             apply_plan(conn.cursor(), provisioning_plan("qa"), supported)
-        state.append((snowflake_rows(snowflake, "show databases like 'RETAIL_QA'"),
-                      sorted(r[1] for r in snowflake_rows(snowflake, "show schemas in database RETAIL_QA"))))
+        state.append(
+            (
+                snowflake_rows(snowflake, "show databases like 'RETAIL_QA'"),
+                sorted(r[1] for r in snowflake_rows(snowflake, "show schemas in database RETAIL_QA")),
+            )
+        )
     assert state[0] == state[1]
     assert set(state[0][1]) >= {"SILVER", "GOLD", "STAGING", "INTERMEDIATE", "MARTS"}
 
@@ -161,39 +231,68 @@ def test_lake_in_s3_for_two_days(servers, tmp_path):
     s3, _ = servers
     client = s3_client(s3)
     ensure_bucket(client, "retail-s3-test")
-    lake = S3Lake(bucket="retail-s3-test", prefix="team", s3=S3Resource(
-        endpoint_url=s3, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"))
-    resources = {"lake": lake, "sources": SourceSimulator(seed=3, volume=150),
-                 "warehouse": DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))}
+    lake = S3Lake(
+        bucket="retail-s3-test",
+        prefix="team",
+        s3=S3Resource(
+            endpoint_url=s3, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        ),
+    )
+    resources = {
+        "lake": lake,
+        "sources": SourceSimulator(seed=3, volume=150),
+        "warehouse": DuckDBWarehouse(path=str(tmp_path / "w.duckdb")),
+    }
     selection = dg.AssetSelection.assets(*lake_assets) - dg.AssetSelection.assets(warehouse_load)
     for day in ("2026-11-09", "2026-11-10"):
         assert dg.materialize(lake_assets, partition_key=day, resources=resources, selection=selection).success
 
-    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket="retail-s3-test")
-            for o in page.get("Contents", [])]
+    keys = [
+        o["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket="retail-s3-test")
+        for o in page.get("Contents", [])
+    ]
     assert all(k.startswith("team/") for k in keys)
     for day in ("2026-11-09", "2026-11-10"):
-        for layer_key in (f"team/bronze/orders/dt={day}/part-0.parquet", f"team/silver/orders/dt={day}/part-0.parquet",
-                          f"team/silver/_quarantine/orders/dt={day}/part-0.parquet", f"team/gold/sales/dt={day}/part-0.parquet"):
+        for layer_key in (
+            f"team/bronze/orders/dt={day}/part-0.parquet",
+            f"team/silver/orders/dt={day}/part-0.parquet",
+            f"team/silver/_quarantine/orders/dt={day}/part-0.parquet",
+            f"team/gold/sales/dt={day}/part-0.parquet",
+        ):
             assert layer_key in keys
+
     def read(key: str) -> pl.DataFrame:
         return pl.read_parquet(io.BytesIO(client.get_object(Bucket="retail-s3-test", Key=key)["Body"].read()))
 
-    bronze, silver = read("team/bronze/pos_transactions/dt=2026-11-10/part-0.parquet"), read("team/silver/pos_transactions/dt=2026-11-10/part-0.parquet")
+    bronze, silver = (
+        read("team/bronze/pos_transactions/dt=2026-11-10/part-0.parquet"),
+        read("team/silver/pos_transactions/dt=2026-11-10/part-0.parquet"),
+    )
     quarantine = read("team/silver/_quarantine/pos_transactions/dt=2026-11-10/part-0.parquet")
     assert 0 < silver.height < bronze.height
     assert bronze.height >= silver.height + quarantine.height
     assert bronze["_source_file"].str.starts_with("landing/pos/pos_transactions/dt=2026-11-10/").all()
     # Polars reads the same objects natively over the S3 API.
-    native = pl.read_parquet("s3://retail-s3-test/team/silver/pos_transactions/dt=2026-11-10/part-0.parquet",
-                             storage_options={"aws_endpoint_url": s3, "aws_access_key_id": "testing",
-                                              "aws_secret_access_key": "testing", "aws_region": "us-east-1"})
+    native = pl.read_parquet(
+        "s3://retail-s3-test/team/silver/pos_transactions/dt=2026-11-10/part-0.parquet",
+        storage_options={
+            "aws_endpoint_url": s3,
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+            "aws_region": "us-east-1",
+        },
+    )
     assert native.equals(silver)
 
     landing = "team/landing/pos/pos_transactions/dt=2026-11-10/"
-    before = {o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket="retail-s3-test", Prefix=landing)["Contents"]}
+    before = {
+        o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket="retail-s3-test", Prefix=landing)["Contents"]
+    }
     assert dg.materialize(lake_assets, partition_key="2026-11-10", resources=resources, selection=selection).success
-    after = {o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket="retail-s3-test", Prefix=landing)["Contents"]}
+    after = {
+        o["Key"]: o["LastModified"] for o in client.list_objects_v2(Bucket="retail-s3-test", Prefix=landing)["Contents"]
+    }
     assert after == before  # identical re-landing leaves the objects untouched
     assert read("team/silver/pos_transactions/dt=2026-11-10/part-0.parquet").equals(silver)
 
@@ -210,8 +309,13 @@ def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
 
     _, snowflake = servers
     connection = {"host": snowflake["host"], "port": snowflake["port"], "protocol": "http"}
-    resource = SnowflakeResource(account="fakesnow", user="fake", password="snow", database="RETAIL_LOADTEST",
-                                 additional_snowflake_connection_args=connection)
+    resource = SnowflakeResource(
+        account="fakesnow",
+        user="fake",
+        password="snow",
+        database="RETAIL_LOADTEST",
+        additional_snowflake_connection_args=connection,
+    )
     snowflake_rows(snowflake, "create database if not exists RETAIL_LOADTEST")
     warehouse = SnowflakeWarehouse(snowflake=resource, database="RETAIL_LOADTEST")
     from retail_platform.sources.generator import generate_day
@@ -221,16 +325,26 @@ def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
     spec = table_spec("pos_transactions")
     (landed,) = [f for f in generate_day(date(2026, 11, 10), volume=150) if f.table == spec.table]
     from datetime import datetime
-    bronze = to_bronze(read_raw_text(landed.content, spec.file_format), source_file=landed.name,
-                       ingested_at=datetime(2026, 11, 11, tzinfo=UTC))
+
+    bronze = to_bronze(
+        read_raw_text(landed.content, spec.file_format),
+        source_file=landed.name,
+        ingested_at=datetime(2026, 11, 11, tzinfo=UTC),
+    )
     silver = clean(spec, bronze.lazy()).silver
     for _ in range(2):
         assert warehouse.replace_partition("silver", "pos_transactions", date(2026, 11, 10), silver) == silver.height
     warehouse.replace_partition("silver", "pos_transactions", date(2026, 11, 11), silver.head(3))
-    counts = dict(snowflake_rows(snowflake, "select _partition_date, count(*) from RETAIL_LOADTEST.SILVER.POS_TRANSACTIONS group by 1"))
+    counts = dict(
+        snowflake_rows(
+            snowflake, "select _partition_date, count(*) from RETAIL_LOADTEST.SILVER.POS_TRANSACTIONS group by 1"
+        )
+    )
     assert counts == {date(2026, 11, 10): silver.height, date(2026, 11, 11): 3}
-    total = snowflake_rows(snowflake, "select sum(total_amount) from RETAIL_LOADTEST.SILVER.POS_TRANSACTIONS "
-                                      "where _partition_date = '2026-11-10'")[0][0]
+    total = snowflake_rows(
+        snowflake,
+        "select sum(total_amount) from RETAIL_LOADTEST.SILVER.POS_TRANSACTIONS where _partition_date = '2026-11-10'",
+    )[0][0]
     assert float(total) == pytest.approx(float(silver["total_amount"].sum()))
 
     branch = SnowflakeWarehouse(snowflake=resource, database="RETAIL_BRANCH_PR_9", clone_from="RETAIL_LOADTEST")
@@ -250,24 +364,58 @@ def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
 
 def test_dev_deployment_end_to_end_with_only_environment_variables(servers, tmp_path):
     s3, snowflake = servers
-    env = subprocess_env({**cloud_env("dev", s3, snowflake), "RETAIL_DATA_DIR": str(tmp_path),
-                          "SNOWFLAKE_PASSWORD": SECRET})
-    provisioned = subprocess.run([sys.executable, "-m", "retail_platform", "provision", "--only", "database", "schema"],
-                                 cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=300)
+    env = subprocess_env(
+        {**cloud_env("dev", s3, snowflake), "RETAIL_DATA_DIR": str(tmp_path), "SNOWFLAKE_PASSWORD": SECRET}
+    )
+    provisioned = subprocess.run(
+        [sys.executable, "-m", "retail_platform", "provision", "--only", "database", "schema"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert provisioned.returncode == 0, provisioned.stderr[-3000:]
-    done = subprocess.run([sys.executable, "-m", "retail_platform", "run", "--start", "2026-11-02", "--end", "2026-11-02",
-                           "--volume", "100"], cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retail_platform",
+            "run",
+            "--start",
+            "2026-11-02",
+            "--end",
+            "2026-11-02",
+            "--volume",
+            "100",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "s3://retail-dev-lake" in done.stdout
     assert SECRET not in done.stdout + done.stderr
 
     client = s3_client(s3)
-    gold = pl.read_parquet(io.BytesIO(client.get_object(
-        Bucket="retail-dev-lake", Key="gold/sales/dt=2026-11-02/part-0.parquet")["Body"].read()))
+    gold = pl.read_parquet(
+        io.BytesIO(
+            client.get_object(Bucket="retail-dev-lake", Key="gold/sales/dt=2026-11-02/part-0.parquet")["Body"].read()
+        )
+    )
     assert not (tmp_path / "lake").exists()  # nothing went to the local folder
     facts = snowflake_rows(snowflake, "select count(*), count(distinct sale_line_id) from RETAIL_DEV.MARTS.FCT_SALES")
     assert facts == [(gold.height, gold.height)]
-    kpis = snowflake_rows(snowflake, "select orders_created from RETAIL_DEV.MARTS.MART_ORDER_KPIS where order_date = '2026-11-02'")
+    kpis = snowflake_rows(
+        snowflake, "select orders_created from RETAIL_DEV.MARTS.MART_ORDER_KPIS where order_date = '2026-11-02'"
+    )
     assert kpis and kpis[0][0] > 0
     current = snowflake_rows(snowflake, "select count(*) from RETAIL_DEV.MARTS.DIM_CUSTOMERS where is_current")[0][0]
-    assert current == snowflake_rows(snowflake, "select count(distinct customer_id) from RETAIL_DEV.SILVER.CUSTOMERS")[0][0]
+    assert (
+        current
+        == snowflake_rows(snowflake, "select count(distinct customer_id) from RETAIL_DEV.SILVER.CUSTOMERS")[0][0]
+    )

@@ -33,8 +33,11 @@ def test_every_layer_is_written_for_every_table_and_day(two_days, lake):
     for day in DAYS:
         for spec in TABLES:
             silver_table = f"{spec.table}_history" if spec.cdc else spec.table
-            for key in (partition_file("bronze", spec.table, day), partition_file("silver", silver_table, day),
-                        quarantine_file(spec.table, day)):
+            for key in (
+                partition_file("bronze", spec.table, day),
+                partition_file("silver", silver_table, day),
+                quarantine_file(spec.table, day),
+            ):
                 assert lake.exists(key), key
         for dataset in ("sales", "order_lifecycle", "inventory_position"):
             assert not lake.read_parquet(partition_file("gold", dataset, day)).is_empty()
@@ -110,8 +113,11 @@ def test_rerunning_a_day_changes_no_output(two_days, resources, lake):
 
 def test_missing_landing_files_fail_with_the_partition_and_the_way_out(resources):
     result = dg.materialize(
-        ALL_ASSETS, partition_key="2026-10-01", resources=resources,
-        selection=[dg.AssetKey(["bronze", "stores"])], raise_on_error=False,
+        ALL_ASSETS,
+        partition_key="2026-10-01",
+        resources=resources,
+        selection=[dg.AssetKey(["bronze", "stores"])],
+        raise_on_error=False,
     )
     assert not result.success
     message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
@@ -122,21 +128,35 @@ def test_missing_landing_files_fail_with_the_partition_and_the_way_out(resources
 def test_an_unreadable_landing_file_names_the_file(resources, lake):
     spec = table_spec("products")
     lake.write_bytes(f"landing/{spec.source}/products/dt=2026-10-02/products_broken.json", b"{not json")
-    result = dg.materialize(ALL_ASSETS, partition_key="2026-10-02", resources=resources,
-                            selection=[dg.AssetKey(["bronze", "products"])], raise_on_error=False)
+    result = dg.materialize(
+        ALL_ASSETS,
+        partition_key="2026-10-02",
+        resources=resources,
+        selection=[dg.AssetKey(["bronze", "products"])],
+        raise_on_error=False,
+    )
     message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
     assert "products_broken.json" in message and "2026-10-02" in message and "Fix or remove the file" in message
 
 
 def test_cdc_state_refuses_to_start_from_empty_when_yesterday_was_landed(resources, lake):
     # Land and clean 2026-11-06 but never build its orders state; then ask for 11-07's state.
-    first = dg.materialize(ALL_ASSETS, partition_key=DAYS[0], resources=resources,
-                           selection=dg.AssetSelection.keys(["landing", "orders"], ["bronze", "orders"]))
+    first = dg.materialize(
+        ALL_ASSETS,
+        partition_key=DAYS[0],
+        resources=resources,
+        selection=dg.AssetSelection.keys(["landing", "orders"], ["bronze", "orders"]),
+    )
     assert first.success
-    second = dg.materialize(ALL_ASSETS, partition_key=DAYS[1], resources=resources,
-                            selection=dg.AssetSelection.keys(["landing", "orders"], ["bronze", "orders"],
-                                                             ["silver", "orders_history"], ["silver", "orders"]),
-                            raise_on_error=False)
+    second = dg.materialize(
+        ALL_ASSETS,
+        partition_key=DAYS[1],
+        resources=resources,
+        selection=dg.AssetSelection.keys(
+            ["landing", "orders"], ["bronze", "orders"], ["silver", "orders_history"], ["silver", "orders"]
+        ),
+        raise_on_error=False,
+    )
     message = next(e for e in second.all_events if e.is_step_failure).step_failure_data.error.message
     assert "needs yesterday's partition (2026-11-06)" in message
 
@@ -146,25 +166,33 @@ def test_warehouse_load_replaces_a_day_instead_of_duplicating_it(two_days, resou
 
     def counts() -> dict[str, int]:
         with duckdb.connect(warehouse.path, read_only=True) as con:
-            return dict(con.execute(
-                "select _partition_date::varchar, count(*) from silver.pos_transactions group by 1").fetchall())
+            return dict(
+                con.execute(
+                    "select _partition_date::varchar, count(*) from silver.pos_transactions group by 1"
+                ).fetchall()
+            )
 
     first = counts()
     assert first == {day: lake.read_parquet(partition_file("silver", "pos_transactions", day)).height for day in DAYS}
     assert materialize_day(resources, DAYS[1]).success
     assert counts() == first
     with duckdb.connect(warehouse.path, read_only=True) as con:
-        tables = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()
+        }
     assert {"silver.orders", "silver.orders_history", "gold.sales", "gold.order_lifecycle"} <= tables
 
 
 def test_cdc_state_refuses_to_restart_from_empty_after_a_gap(resources, lake):
     # State built for 11-06, nothing at all landed on 11-07: 11-08 must not start from empty.
-    orders = dg.AssetSelection.keys(["landing", "orders"], ["bronze", "orders"], ["silver", "orders_history"],
-                                    ["silver", "orders"])
+    orders = dg.AssetSelection.keys(
+        ["landing", "orders"], ["bronze", "orders"], ["silver", "orders_history"], ["silver", "orders"]
+    )
     assert dg.materialize(ALL_ASSETS, partition_key="2026-11-06", resources=resources, selection=orders).success
-    later = dg.materialize(ALL_ASSETS, partition_key="2026-11-08", resources=resources, selection=orders,
-                           raise_on_error=False)
+    later = dg.materialize(
+        ALL_ASSETS, partition_key="2026-11-08", resources=resources, selection=orders, raise_on_error=False
+    )
     message = next(e for e in later.all_events if e.is_step_failure).step_failure_data.error.message
     assert "the state stops at 2026-11-06" in message and "2026-11-07 .. 2026-11-07 are missing" in message
     assert not lake.exists(partition_file("silver", "orders", "2026-11-08"))

@@ -18,8 +18,14 @@ FRIDAY, SATURDAY = date(2026, 11, 6), date(2026, 11, 7)
 
 
 def checks_of(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
-    return {(e.asset_check_evaluation_data.asset_key.to_user_string(), e.asset_check_evaluation_data.check_name):
-            e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        (
+            e.asset_check_evaluation_data.asset_key.to_user_string(),
+            e.asset_check_evaluation_data.check_name,
+        ): e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
@@ -27,6 +33,7 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
 
 
 # --- pure statistics ----------------------------------------------------------------------------
+
 
 def weekday_history(day: date, counts: list[int]) -> dict[date, int]:
     days = stats.comparable_days(day)
@@ -56,8 +63,10 @@ def test_a_tenth_of_the_usual_volume_is_an_anomaly_and_a_normal_day_is_not():
 
 def test_weekends_are_compared_with_weekends_only():
     # Busy weekends (2000) and quiet weekdays (1000): a normal Saturday must not look anomalous.
-    history = {d: (2000 if d.weekday() >= 5 else 1000) + (d.day % 3) for d in
-               (SATURDAY - timedelta(days=n) for n in range(1, 29))}
+    history = {
+        d: (2000 if d.weekday() >= 5 else 1000) + (d.day % 3)
+        for d in (SATURDAY - timedelta(days=n) for n in range(1, 29))
+    }
     assert not stats.row_count_anomaly(SATURDAY, 2001, history).anomalous
     assert stats.row_count_anomaly(SATURDAY, 1001, history).anomalous
 
@@ -73,6 +82,7 @@ def test_too_little_history_skips_and_identical_history_tolerates_one_row():
 
 # --- pure rules ----------------------------------------------------------------------------------
 
+
 def test_rules_count_nulls_unexpected_values_and_orphans():
     frame = pl.DataFrame({"id": ["a", None, "c", "d"], "status": ["paid", "lost", None, "lost"]})
     assert rules.null_counts(frame, ["id", "status", "absent"]) == {"id": 1, "status": 1, "absent": 4}
@@ -80,28 +90,43 @@ def test_rules_count_nulls_unexpected_values_and_orphans():
     parent = pl.DataFrame({"id": ["a"]})
     quarantined = pl.DataFrame({"id": [" c "], "_quarantine_reason": ["bad"]})
     counts = rules.orphans(frame, parent, "id", quarantined_parent=quarantined)
-    assert counts == {"child_rows": 4, "parent_rows": 1, "orphans": 1, "orphans_with_quarantined_parent": 1,
-                      "distinct_missing_keys": 2}
+    assert counts == {
+        "child_rows": 4,
+        "parent_rows": 1,
+        "orphans": 1,
+        "orphans_with_quarantined_parent": 1,
+        "distinct_missing_keys": 2,
+    }
 
 
 # --- checks on materialized partitions -----------------------------------------------------------
+
 
 def test_a_duplicate_order_key_blocks_gold_warehouse_and_dbt_of_that_day_only(resources, monkeypatch, tmp_path):
     from retail_platform.deployments import dbt_executable
     from retail_platform.warehouse.project import retail_dbt_project
 
-    all_resources = {**resources, "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local",
-                                                        dbt_executable=dbt_executable())}
+    all_resources = {
+        **resources,
+        "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local", dbt_executable=dbt_executable()),
+    }
     clean = dg.materialize(lake_assets, partition_key=FRIDAY.isoformat(), resources=resources)
     assert clean.success and {"gold/sales", "warehouse/gold/sales"} <= materialized(clean)
     assert checks_of(clean)[("silver/orders_history", "unique_key")].passed
 
     # A regression in the dedup step for the CDC feed: repeated events (same LSN) reach silver.
     keep_all = silver_transforms.latest_per_key
-    monkeypatch.setattr(silver_transforms, "latest_per_key",
-                        lambda frame, keys, ordering: frame if tuple(keys) == ("lsn",) else keep_all(frame, keys, ordering))
-    bad = dg.materialize([*lake_assets, *dbt_model_assets], partition_key=SATURDAY.isoformat(),
-                         resources=all_resources, raise_on_error=False)
+    monkeypatch.setattr(
+        silver_transforms,
+        "latest_per_key",
+        lambda frame, keys, ordering: frame if tuple(keys) == ("lsn",) else keep_all(frame, keys, ordering),
+    )
+    bad = dg.materialize(
+        [*lake_assets, *dbt_model_assets],
+        partition_key=SATURDAY.isoformat(),
+        resources=all_resources,
+        raise_on_error=False,
+    )
     checks = checks_of(bad)
     failed = {k for k, c in checks.items() if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR}
     assert failed == {("silver/orders_history", "unique_key")}
@@ -122,8 +147,9 @@ def test_the_anomaly_check_reads_history_from_the_instance_and_flags_a_tenth_of_
 
     def run(volume: int) -> dg.AssetCheckEvaluation:
         resources = {"lake": lake, "warehouse": warehouse, "sources": SourceSimulator(seed=11, volume=volume)}
-        result = dg.materialize(lake_assets, partition_key=FRIDAY.isoformat(), resources=resources,
-                                selection=selection, instance=instance)
+        result = dg.materialize(
+            lake_assets, partition_key=FRIDAY.isoformat(), resources=resources, selection=selection, instance=instance
+        )
         return checks_of(result)[("silver/pos_transactions", "row_count_anomaly")]
 
     first = run(300)
@@ -131,8 +157,11 @@ def test_the_anomaly_check_reads_history_from_the_instance_and_flags_a_tenth_of_
     usual = first.metadata["row_count"].value
     # Ten earlier weekdays with about the usual volume, as their materializations recorded it.
     for offset, day in enumerate(stats.comparable_days(FRIDAY)[:10]):
-        instance.report_runless_asset_event(dg.AssetMaterialization(
-            key, partition=day.isoformat(), metadata={"dagster/row_count": usual + (offset % 5) - 2}))
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                key, partition=day.isoformat(), metadata={"dagster/row_count": usual + (offset % 5) - 2}
+            )
+        )
     normal = run(300)
     assert normal.passed and normal.metadata["skipped"].value is False and normal.metadata["history_days"].value == 10
     low = run(30)
@@ -141,10 +170,12 @@ def test_the_anomaly_check_reads_history_from_the_instance_and_flags_a_tenth_of_
 
 
 def test_silver_and_gold_report_column_schema_duration_and_reference_counts(resources):
-    result = dg.materialize([*lake_assets, *referential_integrity_checks], partition_key=FRIDAY.isoformat(),
-                            resources=resources)
-    by_key = {e.asset_key.to_user_string(): e.materialization.metadata
-              for e in result.get_asset_materialization_events()}
+    result = dg.materialize(
+        [*lake_assets, *referential_integrity_checks], partition_key=FRIDAY.isoformat(), resources=resources
+    )
+    by_key = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
     schema = by_key["silver/orders"]["dagster/column_schema"].value
     assert {"order_id", "status", "is_deleted"} <= {c.name for c in schema.columns}
     for key in ("bronze/orders", "silver/orders", "silver/orders_history", "gold/sales"):
@@ -164,6 +195,13 @@ def test_every_silver_table_gets_its_generated_checks(table):
 
     checks = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
     silver = f"{table}_history" if table == "orders" else table
-    for name in ("row_conservation", "unique_key", "not_null_keys", "accepted_values", "row_count_anomaly",
-                 "column_schema_change", "freshness_check"):
+    for name in (
+        "row_conservation",
+        "unique_key",
+        "not_null_keys",
+        "accepted_values",
+        "row_count_anomaly",
+        "column_schema_change",
+        "freshness_check",
+    ):
         assert (f"silver/{silver}", name) in checks, name

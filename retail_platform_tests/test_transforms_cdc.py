@@ -21,14 +21,27 @@ def events(*rows: tuple[int, str, str, str]) -> pl.DataFrame:
             "status": [r[3] for r in rows],
             "updated_at": [T0 + timedelta(minutes=r[0]) for r in rows],
         },
-        schema={"lsn": pl.Int64, "op": pl.String, "order_id": pl.String, "status": pl.String,
-                "updated_at": pl.Datetime("us", "UTC")},
+        schema={
+            "lsn": pl.Int64,
+            "op": pl.String,
+            "order_id": pl.String,
+            "status": pl.String,
+            "updated_at": pl.Datetime("us", "UTC"),
+        },
     )
 
 
 def test_latest_event_wins_whatever_the_file_order():
-    state = apply_changes(None, events((3, "update", "O1", "shipped"), (1, "insert", "O1", "created"),
-                                       (2, "update", "O1", "paid"), (4, "insert", "O2", "created")), CDC)
+    state = apply_changes(
+        None,
+        events(
+            (3, "update", "O1", "shipped"),
+            (1, "insert", "O1", "created"),
+            (2, "update", "O1", "paid"),
+            (4, "insert", "O2", "created"),
+        ),
+        CDC,
+    )
     assert state.select("order_id", "status", "lsn", "is_deleted").rows() == [
         ("O1", "shipped", 3, False),
         ("O2", "created", 4, False),
@@ -49,9 +62,13 @@ def test_state_carries_untouched_orders_forward():
 
 
 event_lists = st.lists(
-    st.tuples(st.sampled_from(["insert", "update", "delete"]), st.sampled_from(["O1", "O2", "O3"]),
-              st.sampled_from(["created", "paid", "shipped"])),
-    min_size=1, max_size=30,
+    st.tuples(
+        st.sampled_from(["insert", "update", "delete"]),
+        st.sampled_from(["O1", "O2", "O3"]),
+        st.sampled_from(["created", "paid", "shipped"]),
+    ),
+    min_size=1,
+    max_size=30,
 )
 
 

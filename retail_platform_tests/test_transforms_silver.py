@@ -22,17 +22,30 @@ def bronze(rows: list[dict], file: str = "landing/pos/f.csv") -> pl.LazyFrame:
 
 
 def line(tx="T1", n="1", qty="2", price="12.50", updated="2026-11-01T10:00:00Z", **extra):
-    return {"transaction_id": tx, "line_number": n, "product_id": "P00001", "quantity": qty,
-            "unit_price": price, "discount_amount": None, "updated_at": updated, **extra}
+    return {
+        "transaction_id": tx,
+        "line_number": n,
+        "product_id": "P00001",
+        "quantity": qty,
+        "unit_price": price,
+        "discount_amount": None,
+        "updated_at": updated,
+        **extra,
+    }
 
 
 def test_casts_trims_and_keeps_latest_version_per_key():
-    result = clean(LINES, bronze([
-        line(qty=" 2 ", updated="2026-11-01T10:00:00Z"),
-        line(qty="3", updated="2026-11-01 11:30:00"),  # re-sent later: wins
-        line(n="2", price="4"),
-        line(n="2", price="4"),  # exact duplicate
-    ]))
+    result = clean(
+        LINES,
+        bronze(
+            [
+                line(qty=" 2 ", updated="2026-11-01T10:00:00Z"),
+                line(qty="3", updated="2026-11-01 11:30:00"),  # re-sent later: wins
+                line(n="2", price="4"),
+                line(n="2", price="4"),  # exact duplicate
+            ]
+        ),
+    )
     assert result.silver.select("line_number", "quantity", "unit_price").rows() == [
         (1, 3, Decimal("12.50")),
         (2, 2, Decimal("4.00")),
@@ -42,16 +55,21 @@ def test_casts_trims_and_keeps_latest_version_per_key():
 
 
 def test_bad_rows_go_to_quarantine_with_every_reason_and_the_raw_text():
-    result = clean(LINES, bronze([
-        line(n="1", qty="N/A"),
-        line(n="2", qty="-1"),
-        line(n="3", updated="31/02/2026 25:61"),
-        line(tx="  ", n="4"),
-        line(n="5", qty="x", price="12,5x"),
-        line(n="6"),
-        line(n="7", price="12.345"),  # more digits than the column holds: not silently truncated
-        line(n="8", price="-0.001"),
-    ]))
+    result = clean(
+        LINES,
+        bronze(
+            [
+                line(n="1", qty="N/A"),
+                line(n="2", qty="-1"),
+                line(n="3", updated="31/02/2026 25:61"),
+                line(tx="  ", n="4"),
+                line(n="5", qty="x", price="12,5x"),
+                line(n="6"),
+                line(n="7", price="12.345"),  # more digits than the column holds: not silently truncated
+                line(n="8", price="-0.001"),
+            ]
+        ),
+    )
     assert result.silver["line_number"].to_list() == [6]
     reasons = dict(zip(result.quarantine["_row_number"], result.quarantine["_quarantine_reason"], strict=True))
     assert reasons[1] == "invalid int32 for quantity: 'N/A'"
@@ -66,9 +84,17 @@ def test_bad_rows_go_to_quarantine_with_every_reason_and_the_raw_text():
 
 
 def test_normalises_case_and_rejects_unknown_codes():
-    tx = {"transaction_id": "T1", "store_id": "S001", "register_id": "R1", "customer_id": "",
-          "transaction_ts": "2026-11-01T09:00:00Z", "currency": " usd", "payment_method": "CARD",
-          "total_amount": "10.00", "updated_at": "2026-11-01T09:00:00Z"}
+    tx = {
+        "transaction_id": "T1",
+        "store_id": "S001",
+        "register_id": "R1",
+        "customer_id": "",
+        "transaction_ts": "2026-11-01T09:00:00Z",
+        "currency": " usd",
+        "payment_method": "CARD",
+        "total_amount": "10.00",
+        "updated_at": "2026-11-01T09:00:00Z",
+    }
     result = clean(TX, bronze([tx, {**tx, "transaction_id": "T2", "currency": "XXX"}]))
     assert result.silver.select("currency", "payment_method", "customer_id").rows() == [("USD", "card", None)]
     assert result.quarantine["_quarantine_reason"].to_list() == ["unexpected currency: 'XXX'"]
@@ -96,10 +122,9 @@ rows_strategy = st.lists(
 def _frame(rows) -> pl.LazyFrame:
     # A version's updated_at follows from its content, as in a real source: two rows with the
     # same key and updated_at are the same version (the tie rule has its own test below).
-    return bronze([
-        line(tx=t, n=n, qty=str(q), updated=f"2026-11-01T10:0{q}:00Z" if ok_ts else "bad")
-        for t, n, q, ok_ts in rows
-    ])
+    return bronze(
+        [line(tx=t, n=n, qty=str(q), updated=f"2026-11-01T10:0{q}:00Z" if ok_ts else "bad") for t, n, q, ok_ts in rows]
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -24,15 +24,23 @@ def run_url(run_id: str, base_url: str | None = None) -> str:
 
 
 def alert_payload(
-    *, run_id: str, job_name: str, failed_steps: Sequence[dict], assets_not_materialized: Sequence[dict],
-    partition: str | None, base_url: str | None = None,
+    *,
+    run_id: str,
+    job_name: str,
+    failed_steps: Sequence[dict],
+    assets_not_materialized: Sequence[dict],
+    partition: str | None,
+    base_url: str | None = None,
 ) -> dict:
     assets = sorted({a["asset"] for a in assets_not_materialized})
-    partitions = sorted({a["partition"] for a in assets_not_materialized if a.get("partition")} | (
-        {partition} if partition else set()))
-    text = (f"Dagster run {run_id} of job {job_name} failed"
-            + (f" for partition(s) {', '.join(partitions)}" if partitions else "")
-            + f": {len(failed_steps)} step(s) failed, {len(assets)} asset(s) not materialized. {run_url(run_id, base_url)}")
+    partitions = sorted(
+        {a["partition"] for a in assets_not_materialized if a.get("partition")} | ({partition} if partition else set())
+    )
+    text = (
+        f"Dagster run {run_id} of job {job_name} failed"
+        + (f" for partition(s) {', '.join(partitions)}" if partitions else "")
+        + f": {len(failed_steps)} step(s) failed, {len(assets)} asset(s) not materialized. {run_url(run_id, base_url)}"
+    )
     return {
         "text": text,
         "run_id": run_id,
@@ -47,8 +55,9 @@ def alert_payload(
 
 def post_json(url: str, payload: dict, timeout: float = 10.0) -> int:
     """POST the payload; returns the HTTP status. Errors name the host, never the full URL."""
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status

@@ -55,7 +55,9 @@ def marts_on_cron(cron: str = MARTS_CRON) -> dg.AutomationCondition:
     return (AC.on_cron(cron) & AC.all_deps_blocking_checks_passed()).with_label(f"marts_on_cron({cron})")
 
 
-def condition_for(group: str | None, partitioned: bool, key: dg.AssetKey | None = None) -> dg.AutomationCondition | None:
+def condition_for(
+    group: str | None, partitioned: bool, key: dg.AssetKey | None = None
+) -> dg.AutomationCondition | None:
     """Landing is external and bronze is started by the landing sensor (or the schedule)."""
     if group in (None, "landing", "bronze"):
         return None

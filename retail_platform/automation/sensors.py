@@ -1,7 +1,6 @@
 """Schedules and sensors: the local daily schedule, the dbt run after it, the landing-zone sensor
 (cloud), declarative automation and the run-failure alert."""
 
-
 import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -18,18 +17,25 @@ from retail_platform.sources.registry import TABLES, TABLES_BY_NAME
 SCAN_DAYS_ENV = "RETAIL_LANDING_SCAN_DAYS"
 
 
-def daily_schedule(job,
-                   default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED) -> dg.ScheduleDefinition:
+def daily_schedule(
+    job, default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED
+) -> dg.ScheduleDefinition:
     """Yesterday's partition of ``job`` at 01:00 UTC (after the sources' midnight export)."""
-    return dg.build_schedule_from_partitioned_job(job, hour_of_day=1, minute_of_hour=0, default_status=default_status,
-                                                  name=f"{job.name}_schedule")
+    return dg.build_schedule_from_partitioned_job(
+        job, hour_of_day=1, minute_of_hour=0, default_status=default_status, name=f"{job.name}_schedule"
+    )
 
 
 def dbt_after_daily(daily_job, dbt_job, default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED):
     """The dbt models for a day once that day's lake run succeeded (the dbt step of the schedule)."""
 
-    @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[daily_job], request_job=dbt_job,
-                          name=f"{dbt_job.name}_after_{daily_job.name}", default_status=default_status)
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[daily_job],
+        request_job=dbt_job,
+        name=f"{dbt_job.name}_after_{daily_job.name}",
+        default_status=default_status,
+    )
     def _after(context: dg.RunStatusSensorContext):
         partition = context.dagster_run.tags.get("dagster/partition")
         if partition:
@@ -51,9 +57,13 @@ def landing_sensor(
     for the tables whose files changed; silver and downstream follow by declarative automation.
     """
 
-    @dg.sensor(name="landing_files_sensor", target=dg.AssetSelection.assets(*bronze_assets),
-               default_status=default_status, minimum_interval_seconds=minimum_interval_seconds,
-               description="Bronze partitions for newly landed files (once per file set).")
+    @dg.sensor(
+        name="landing_files_sensor",
+        target=dg.AssetSelection.assets(*bronze_assets),
+        default_status=default_status,
+        minimum_interval_seconds=minimum_interval_seconds,
+        description="Bronze partitions for newly landed files (once per file set).",
+    )
     def _landing(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
         scan_days = int(os.environ.get(SCAN_DAYS_ENV, landing.DEFAULT_SCAN_DAYS))
         days = landing.days_to_scan(today(), scan_days, date.fromisoformat(FIRST_DAY))
@@ -85,7 +95,9 @@ def landing_sensor(
 def automation_sensor(default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING):
     """Evaluates every asset's automation condition (on by default, also locally)."""
     return dg.AutomationConditionSensorDefinition(
-        "retail_automation", target=dg.AssetSelection.all(), default_status=default_status,
+        "retail_automation",
+        target=dg.AssetSelection.all(),
+        default_status=default_status,
         minimum_interval_seconds=60,
     )
 
@@ -111,12 +123,18 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
     webhook in ``RETAIL_ALERT_WEBHOOK_URL``; without one, logs the alert."""
     run = context.dagster_run
     failed_steps = [
-        {"step": event.step_key, "error": (event.step_failure_data.error.message.strip().splitlines() or [""])[0]
-         if event.step_failure_data and event.step_failure_data.error else ""}
+        {
+            "step": event.step_key,
+            "error": (event.step_failure_data.error.message.strip().splitlines() or [""])[0]
+            if event.step_failure_data and event.step_failure_data.error
+            else "",
+        }
         for event in context.get_step_failure_events()
     ]
     payload = alerts.alert_payload(
-        run_id=run.run_id, job_name=run.job_name, failed_steps=failed_steps,
+        run_id=run.run_id,
+        job_name=run.job_name,
+        failed_steps=failed_steps,
         assets_not_materialized=_unmaterialized_assets(context.instance, run.run_id),
         partition=run.tags.get("dagster/partition"),
     )

@@ -65,7 +65,9 @@ def build_bronze_asset(spec: TableSpec) -> dg.AssetsDefinition:
         frame, files = read_landing_partition(lake, spec, day)
         key = partition_file("bronze", spec.table, day)
         size = lake.write_parquet(key, frame)
-        undeclared = sorted(set(frame.columns) - set(spec.column_names) - {"_source_file", "_row_number", "_ingested_at"})
+        undeclared = sorted(
+            set(frame.columns) - set(spec.column_names) - {"_source_file", "_row_number", "_ingested_at"}
+        )
         missing = sorted(set(spec.column_names) - set(frame.columns))
         return dg.MaterializeResult(
             metadata={

@@ -1,6 +1,5 @@
 """Small helpers shared by the lake layers' assets."""
 
-
 import time
 from datetime import date
 

@@ -29,7 +29,8 @@ def _write(lake: LakeResource, dataset: str, day: str, frame, started: float, **
     path = partition_file("gold", dataset, day)
     size = lake.write_parquet(path, frame)
     return dg.MaterializeResult(
-        metadata={**table_metadata(frame, uri=lake.uri(path), size_bytes=size, started=started), **extra})
+        metadata={**table_metadata(frame, uri=lake.uri(path), size_bytes=size, started=started), **extra}
+    )
 
 
 @dg.asset(
@@ -49,7 +50,11 @@ def sales(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     )
     by_channel = dict(lines.group_by("channel").len().iter_rows())
     return _write(
-        lake, "sales", day, lines, started,
+        lake,
+        "sales",
+        day,
+        lines,
+        started,
         store_lines=by_channel.get("store", 0),
         online_lines=by_channel.get("online", 0),
         net_revenue_usd=float(lines["net_amount_usd"].sum() or 0),
@@ -62,8 +67,9 @@ def sales(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
     key=gold_key("order_lifecycle"),
     deps=[
         silver_key(history_table(_ORDERS)),
-        dg.AssetDep(gold_key("order_lifecycle"),
-                    partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)),
+        dg.AssetDep(
+            gold_key("order_lifecycle"), partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+        ),
     ],
     description="Per order: when it was created, paid, shipped, delivered, canceled, refunded; its "
     "current status and the hours between steps. A snapshot as of the end of the day.",
@@ -77,8 +83,14 @@ def order_lifecycle(context: dg.AssetExecutionContext, lake: LakeResource) -> dg
     )
     frame = gold.order_lifecycle(previous, changes)
     by_status = dict(frame.group_by("current_status").len().iter_rows())
-    return _write(lake, "order_lifecycle", day.isoformat(), frame, started,
-                  **{f"orders_{status or 'unknown'}": n for status, n in sorted(by_status.items(), key=lambda kv: str(kv[0]))})
+    return _write(
+        lake,
+        "order_lifecycle",
+        day.isoformat(),
+        frame,
+        started,
+        **{f"orders_{status or 'unknown'}": n for status, n in sorted(by_status.items(), key=lambda kv: str(kv[0]))},
+    )
 
 
 @dg.asset(
@@ -96,8 +108,14 @@ def inventory_position(context: dg.AssetExecutionContext, lake: LakeResource) ->
         _silver(lake, "products", day.isoformat()),
         day,
     )
-    return _write(lake, "inventory_position", day.isoformat(), frame, started,
-                  below_reorder_point=int(frame["below_reorder_point"].sum()))
+    return _write(
+        lake,
+        "inventory_position",
+        day.isoformat(),
+        frame,
+        started,
+        below_reorder_point=int(frame["below_reorder_point"].sum()),
+    )
 
 
 gold_assets = [sales, order_lifecycle, inventory_position]

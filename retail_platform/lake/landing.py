@@ -5,8 +5,6 @@ drops each table's file where the real export would land. Re-landing a day write
 bytes and leaves existing identical files untouched, so bronze lineage stays stable.
 """
 
-
-
 import dagster as dg
 
 from retail_platform.lake.common import IO_RETRY_POLICY, partition_day

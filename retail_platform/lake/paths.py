@@ -16,6 +16,8 @@ def history_table(table: str) -> str:
 def cleaned_table(table: str, *, cdc: bool) -> str:
     """Where the cleaned rows of a bronze table go: the table itself, or the CDC history."""
     return history_table(table) if cdc else table
+
+
 PART_FILE = "part-0.parquet"
 
 

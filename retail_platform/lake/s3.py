@@ -50,7 +50,9 @@ class S3Lake(LakeResource):
         base = self._key(prefix).rstrip("/") + "/"
         strip = len(self._key(""))
         keys = []
-        for page in self._client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base, Delimiter="/"):
+        for page in (
+            self._client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base, Delimiter="/")
+        ):
             for item in page.get("Contents", []):
                 name = item["Key"].rsplit("/", 1)[-1]
                 if name and not name.startswith((".", "_")):

@@ -43,10 +43,15 @@ def _cleaned_table(spec: TableSpec) -> str:
 def _quality_checks(key: dg.AssetKey, keys: tuple[str, ...]) -> list[dg.AssetCheckSpec]:
     return [
         # Blocking: a partition that lost or invented rows must not feed gold or the warehouse.
-        dg.AssetCheckSpec(CONSERVATION, asset=key, blocking=True,
-                          description="bronze rows = silver rows + duplicates removed + quarantined rows, traced by lineage"),
-        dg.AssetCheckSpec(UNIQUE_KEY, asset=key, blocking=True,
-                          description=f"exactly one row per ({', '.join(keys)}), no null key"),
+        dg.AssetCheckSpec(
+            CONSERVATION,
+            asset=key,
+            blocking=True,
+            description="bronze rows = silver rows + duplicates removed + quarantined rows, traced by lineage",
+        ),
+        dg.AssetCheckSpec(
+            UNIQUE_KEY, asset=key, blocking=True, description=f"exactly one row per ({', '.join(keys)}), no null key"
+        ),
     ]
 
 
@@ -74,8 +79,12 @@ def clean_partition(lake: LakeResource, spec: TableSpec, day: str) -> tuple[Silv
     report = conservation_report(spec, bronze, written, quarantined, result.duplicates_removed)
     key = silver_key(table)
     checks = [
-        dg.AssetCheckResult(check_name=CONSERVATION, asset_key=key, passed=bool(report["passed"]),
-                            metadata={k: v for k, v in report.items() if k != "passed"}),
+        dg.AssetCheckResult(
+            check_name=CONSERVATION,
+            asset_key=key,
+            passed=bool(report["passed"]),
+            metadata={k: v for k, v in report.items() if k != "passed"},
+        ),
         _key_check(key, written, spec.primary_key),
         *silver_check_results(spec, key, written),
     ]
@@ -139,9 +148,12 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         group_name="silver",
         kinds={"polars", "parquet"},
-        check_specs=[dg.AssetCheckSpec(UNIQUE_KEY, asset=key, blocking=True,
-                                       description=f"exactly one row per ({', '.join(cdc.entity_key)})"),
-                     *silver_check_specs(spec, key, state=True)],
+        check_specs=[
+            dg.AssetCheckSpec(
+                UNIQUE_KEY, asset=key, blocking=True, description=f"exactly one row per ({', '.join(cdc.entity_key)})"
+            ),
+            *silver_check_specs(spec, key, state=True),
+        ],
         description=f"Current state of every `{spec.table}` row at the end of the day: the event with the "
         f"greatest `{cdc.sequence_column}` per ({', '.join(cdc.entity_key)}); deletes kept as `is_deleted` tombstones.",
     )

@@ -117,4 +117,3 @@ class LocalLake(LakeResource):
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-

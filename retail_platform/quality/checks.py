@@ -7,7 +7,6 @@ accepted values, referential integrity. Not blocking (severity WARN): row-count 
 schema change: an unusual day or a new column deserves a look, not a stopped pipeline.
 """
 
-
 from datetime import date
 
 import dagster as dg
@@ -27,6 +26,7 @@ REFERENTIAL_INTEGRITY = "referential_integrity"
 
 # --- what the registry says -------------------------------------------------------------------
 
+
 def key_columns(spec: TableSpec, *, state: bool = False) -> list[str]:
     """The columns a row cannot do without to be joined: the key, declared foreign keys and every
     required ``*_id``. The CDC state is keyed by its entity key instead of the event's LSN."""
@@ -41,43 +41,71 @@ def accepted_values(spec: TableSpec) -> dict[str, tuple[str, ...]]:
 
 # --- checks run by the silver assets' own step ------------------------------------------------
 
+
 def silver_check_specs(spec: TableSpec, key: dg.AssetKey, *, state: bool = False) -> list[dg.AssetCheckSpec]:
     specs = [
         # Blocking: gold and the warehouse join on these keys; a null one silently drops rows there.
-        dg.AssetCheckSpec(NOT_NULL_KEYS, asset=key, blocking=True,
-                          description=f"no null in ({', '.join(key_columns(spec, state=state))})"),
+        dg.AssetCheckSpec(
+            NOT_NULL_KEYS,
+            asset=key,
+            blocking=True,
+            description=f"no null in ({', '.join(key_columns(spec, state=state))})",
+        ),
     ]
     if accepted_values(spec):
         # Blocking: status and currency drive the FX conversion and the order KPIs downstream.
-        specs.append(dg.AssetCheckSpec(
-            ACCEPTED_VALUES, asset=key, blocking=True,
-            description="only declared values in " + ", ".join(accepted_values(spec))))
+        specs.append(
+            dg.AssetCheckSpec(
+                ACCEPTED_VALUES,
+                asset=key,
+                blocking=True,
+                description="only declared values in " + ", ".join(accepted_values(spec)),
+            )
+        )
     if not state:  # the CDC state is cumulative: its size follows the history, not the day's feed
-        specs.append(dg.AssetCheckSpec(
-            ROW_COUNT_ANOMALY, asset=key,
-            description=f"row count within {stats.THRESHOLD:g} robust deviations (MAD) of the median of the last "
-            f"{stats.COMPARABLE_DAYS} same-kind days (weekday/weekend); skipped with fewer than "
-            f"{stats.MIN_HISTORY} such days"))
+        specs.append(
+            dg.AssetCheckSpec(
+                ROW_COUNT_ANOMALY,
+                asset=key,
+                description=f"row count within {stats.THRESHOLD:g} robust deviations (MAD) of the median of the last "
+                f"{stats.COMPARABLE_DAYS} same-kind days (weekday/weekend); skipped with fewer than "
+                f"{stats.MIN_HISTORY} such days",
+            )
+        )
     return specs
 
 
-def silver_check_results(spec: TableSpec, key: dg.AssetKey, written: pl.DataFrame, *,
-                         state: bool = False) -> list[dg.AssetCheckResult]:
+def silver_check_results(
+    spec: TableSpec, key: dg.AssetKey, written: pl.DataFrame, *, state: bool = False
+) -> list[dg.AssetCheckResult]:
     nulls = rules.null_counts(written, key_columns(spec, state=state))
-    results = [dg.AssetCheckResult(
-        check_name=NOT_NULL_KEYS, asset_key=key, passed=sum(nulls.values()) == 0,
-        metadata={"rows": written.height, "null_key_values": sum(nulls.values()),
-                  **{f"nulls_{c}": n for c, n in nulls.items()}},
-    )]
+    results = [
+        dg.AssetCheckResult(
+            check_name=NOT_NULL_KEYS,
+            asset_key=key,
+            passed=sum(nulls.values()) == 0,
+            metadata={
+                "rows": written.height,
+                "null_key_values": sum(nulls.values()),
+                **{f"nulls_{c}": n for c, n in nulls.items()},
+            },
+        )
+    ]
     if accepted_values(spec):
         unexpected = rules.unexpected_values(written, accepted_values(spec))
-        results.append(dg.AssetCheckResult(
-            check_name=ACCEPTED_VALUES, asset_key=key, passed=not unexpected,
-            metadata={"rows": written.height,
-                      "unexpected_rows": sum(n for found in unexpected.values() for n in found.values()),
-                      "unexpected_values": dg.MetadataValue.json(unexpected),
-                      "columns": ", ".join(accepted_values(spec))},
-        ))
+        results.append(
+            dg.AssetCheckResult(
+                check_name=ACCEPTED_VALUES,
+                asset_key=key,
+                passed=not unexpected,
+                metadata={
+                    "rows": written.height,
+                    "unexpected_rows": sum(n for found in unexpected.values() for n in found.values()),
+                    "unexpected_values": dg.MetadataValue.json(unexpected),
+                    "columns": ", ".join(accepted_values(spec)),
+                },
+            )
+        )
     return results
 
 
@@ -101,29 +129,43 @@ def row_count_history(instance: dg.DagsterInstance, key: dg.AssetKey, days: list
     return history
 
 
-def row_count_anomaly_result(instance: dg.DagsterInstance, key: dg.AssetKey, day: date,
-                             row_count: int) -> dg.AssetCheckResult:
+def row_count_anomaly_result(
+    instance: dg.DagsterInstance, key: dg.AssetKey, day: date, row_count: int
+) -> dg.AssetCheckResult:
     history = row_count_history(instance, key, stats.comparable_days(day))
     verdict = stats.row_count_anomaly(day, row_count, history)
     return dg.AssetCheckResult(
-        check_name=ROW_COUNT_ANOMALY, asset_key=key, passed=not verdict.anomalous,
-        severity=dg.AssetCheckSeverity.WARN, metadata=verdict.as_metadata(),
+        check_name=ROW_COUNT_ANOMALY,
+        asset_key=key,
+        passed=not verdict.anomalous,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata=verdict.as_metadata(),
         description="not enough comparable days of history: skipped" if verdict.skipped else None,
     )
 
 
 # --- referential integrity: separate steps, they need the parent asset ------------------------
 
-def _reference(child: tuple[str, str], column: str, parent: tuple[str, str], quarantine_of: str,
-               parent_column: str | None = None) -> dict:
-    return {"child": child, "column": column, "parent": parent, "quarantine_of": quarantine_of,
-            "parent_column": parent_column or column}
+
+def _reference(
+    child: tuple[str, str], column: str, parent: tuple[str, str], quarantine_of: str, parent_column: str | None = None
+) -> dict:
+    return {
+        "child": child,
+        "column": column,
+        "parent": parent,
+        "quarantine_of": quarantine_of,
+        "parent_column": parent_column or column,
+    }
 
 
 REFERENCES: tuple[dict, ...] = (
     # Declared in the registry: silver child -> silver parent of the same day.
-    *(_reference(("silver", spec.table), column, ("silver", parent), parent)
-      for spec in TABLES for column, parent in spec.foreign_keys.items()),
+    *(
+        _reference(("silver", spec.table), column, ("silver", parent), parent)
+        for spec in TABLES
+        for column, parent in spec.foreign_keys.items()
+    ),
     # Items of an order must belong to an order in the day's orders state.
     _reference(("silver", "order_items"), "order_id", ("silver", "orders"), "orders"),
     # Every sale line must name a product of the day's catalog (products land as a full export).

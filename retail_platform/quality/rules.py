@@ -28,7 +28,11 @@ def unexpected_values(frame: pl.DataFrame, accepted: Mapping[str, Sequence[str]]
 
 
 def orphans(
-    child: pl.DataFrame, parent: pl.DataFrame, column: str, *, parent_column: str | None = None,
+    child: pl.DataFrame,
+    parent: pl.DataFrame,
+    column: str,
+    *,
+    parent_column: str | None = None,
     quarantined_parent: pl.DataFrame | None = None,
 ) -> dict[str, int]:
     """Rows of ``child`` whose ``column`` has no row in ``parent``.

@@ -67,6 +67,12 @@ def row_count_anomaly(
     scale = max(MAD_TO_SIGMA * mad, 0.01 * median, 1.0)
     deviations = abs(row_count - median) / scale
     return RowCountAnomaly(
-        row_count, len(counts), median, round(scale, 3), round(deviations, 3), threshold,
-        skipped=False, anomalous=deviations > threshold,
+        row_count,
+        len(counts),
+        median,
+        round(scale, 3),
+        round(deviations, 3),
+        threshold,
+        skipped=False,
+        anomalous=deviations > threshold,
     )

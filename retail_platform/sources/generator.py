@@ -1236,7 +1236,15 @@ def _pos_batch(seed: int, volume: int, x: int, store: np.ndarray, seq: np.ndarra
         "total": total,
         "ut": updated,
     }
-    lines = {"txn": lt, "line": line_no, "prod": prod, "qty": qty, "unit": unit, "disc": np.where(has_d, disc, -1), "has_d": has_d}
+    lines = {
+        "txn": lt,
+        "line": line_no,
+        "prod": prod,
+        "qty": qty,
+        "unit": unit,
+        "disc": np.where(has_d, disc, -1),
+        "has_d": has_d,
+    }
     return txn, lines
 
 

@@ -137,12 +137,12 @@ def order_lifecycle(previous: pl.DataFrame | None, changes: pl.DataFrame) -> pl.
         attributes.drop(_LIFECYCLE_TS)
         .join(firsts, on="order_id", how="left")
         .with_columns(
-            (
-                (pl.col("shipped_at") - pl.col("created_at")).dt.total_seconds() / 3600.0
-            ).alias("hours_created_to_shipped"),
-            (
-                (pl.col("delivered_at") - pl.col("shipped_at")).dt.total_seconds() / 3600.0
-            ).alias("hours_shipped_to_delivered"),
+            ((pl.col("shipped_at") - pl.col("created_at")).dt.total_seconds() / 3600.0).alias(
+                "hours_created_to_shipped"
+            ),
+            ((pl.col("delivered_at") - pl.col("shipped_at")).dt.total_seconds() / 3600.0).alias(
+                "hours_shipped_to_delivered"
+            ),
         )
         .sort("order_id")
     )
@@ -158,7 +158,9 @@ def inventory_position(
         .group_by("store_id", "product_id")
         .agg(pl.col("quantity").sum().cast(pl.Int64).alias("units_sold"))
     )
-    prices = products.select("product_id", "category", _usd(pl.col("unit_price"), pl.col("currency")).alias("price_usd"))
+    prices = products.select(
+        "product_id", "category", _usd(pl.col("unit_price"), pl.col("currency")).alias("price_usd")
+    )
     return (
         snapshots.filter(pl.col("snapshot_date") == day)
         .join(sold, on=["store_id", "product_id"], how="left")
@@ -172,7 +174,10 @@ def inventory_position(
             "on_order",
             "reorder_point",
             pl.col("units_sold").fill_null(0),
-            (pl.col("on_hand").cast(pl.Float64) * pl.col("price_usd").cast(pl.Float64)).round(2).cast(USD).alias("stock_value_usd"),
+            (pl.col("on_hand").cast(pl.Float64) * pl.col("price_usd").cast(pl.Float64))
+            .round(2)
+            .cast(USD)
+            .alias("stock_value_usd"),
             (pl.col("on_hand") <= pl.col("reorder_point")).alias("below_reorder_point"),
             pl.when(pl.col("units_sold").fill_null(0) > 0)
             .then(pl.col("on_hand") / pl.col("units_sold"))

@@ -133,7 +133,11 @@ def latest_per_key(frame: pl.LazyFrame, keys: tuple[str, ...] | list[str], order
     ``updated_at`` and the corrected values). Idempotent, and independent of input order."""
     tie_break = [c for c in _TIE_BREAK if c in frame.collect_schema().names()]
     return (
-        frame.sort([*keys, ordering, *tie_break], descending=[False] * len(keys) + [True] * (1 + len(tie_break)), nulls_last=True)
+        frame.sort(
+            [*keys, ordering, *tie_break],
+            descending=[False] * len(keys) + [True] * (1 + len(tie_break)),
+            nulls_last=True,
+        )
         .unique(subset=list(keys), keep="first", maintain_order=True)
         .sort(list(keys))
     )
@@ -148,7 +152,9 @@ def clean(spec: TableSpec, bronze: pl.LazyFrame) -> SilverResult:
 
     quarantine = checked.filter(pl.col(REASON).is_not_null()).select(
         # Quarantine keeps the raw text exactly as it landed, so the row can be fixed and replayed.
-        *bronze_columns, *lineage, REASON
+        *bronze_columns,
+        *lineage,
+        REASON,
     )
     valid = checked.filter(pl.col(REASON).is_null()).select(
         *(pl.col(f"{name}__value").alias(name) for name in spec.column_names), *lineage
@@ -186,9 +192,13 @@ def conservation_report(
         .select(*(pl.col(f"{k}__value").alias(k) for k in keys), REASON)
         .collect()
     )
-    lost = removed_keys.filter(pl.col(REASON).is_not_null()).height + removed_keys.filter(
-        pl.col(REASON).is_null()
-    ).select(keys).join(silver.select(keys).unique(), on=keys, how="anti").height
+    lost = (
+        removed_keys.filter(pl.col(REASON).is_not_null()).height
+        + removed_keys.filter(pl.col(REASON).is_null())
+        .select(keys)
+        .join(silver.select(keys).unique(), on=keys, how="anti")
+        .height
+    )
     unexplained = bronze.height - silver.height - quarantine.height - duplicates_removed
     return {
         "bronze_rows": bronze.height,
@@ -199,7 +209,10 @@ def conservation_report(
         "untraceable_rows": untraceable,
         "rows_kept_twice": repeated,
         "lost_rows": lost,
-        "passed": unexplained == 0 and untraceable == 0 and repeated == 0 and lost == 0
+        "passed": unexplained == 0
+        and untraceable == 0
+        and repeated == 0
+        and lost == 0
         and duplicates_removed == removed.height,
     }
 

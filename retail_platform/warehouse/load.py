@@ -17,7 +17,9 @@ from retail_platform.warehouse.resources import WarehouseResource
 SILVER_TABLES = tuple(
     name for spec in TABLES for name in ((history_table(spec.table), spec.table) if spec.cdc else (spec.table,))
 )
-LOADED: tuple[tuple[str, str], ...] = tuple(("silver", t) for t in SILVER_TABLES) + tuple(("gold", d) for d in GOLD_DATASETS)
+LOADED: tuple[tuple[str, str], ...] = tuple(("silver", t) for t in SILVER_TABLES) + tuple(
+    ("gold", d) for d in GOLD_DATASETS
+)
 
 
 def warehouse_key(layer: str, table: str) -> dg.AssetKey:
@@ -32,7 +34,8 @@ def warehouse_key(layer: str, table: str) -> dg.AssetKey:
             deps=[dg.AssetKey([layer, table])],
             group_name="warehouse",
             kinds={"duckdb"},
-            description=f"`{layer}/{table}` in the warehouse as `{layer}.{table}`, one `_partition_date` per lake partition.",
+            description=f"`{layer}/{table}` in the warehouse as `{layer}.{table}`, "
+            "one `_partition_date` per lake partition.",
         )
         for layer, table in LOADED
     ],
