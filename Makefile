@@ -16,7 +16,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests dbt_project/snapshots dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 DOCS_PORT ?= 8080
 
-.PHONY: install prepare run test dev validate docs clean
+.PHONY: install prepare run test lint dev validate docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,15 @@ run: $(MANIFEST)
 test: $(MANIFEST)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Python: ruff (format and lint rules in pyproject.toml); dbt SQL: sqlfluff (dbt_project/.sqlfluff).
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
+
 dev: $(MANIFEST)
 	$(BIN)/python -c "from retail_platform.cli import ensure_dagster_home; ensure_dagster_home()"
-	$(BIN)/dagster dev
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg dev
 
 validate: $(MANIFEST)
 	$(BIN)/dagster definitions validate

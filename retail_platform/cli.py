@@ -63,6 +63,21 @@ def ensure_dagster_home() -> str:
     return home
 
 
+def daily_job():
+    """The daily lake job, reconstructable in the run's process."""
+    from retail_platform.definitions import defs
+    from retail_platform.layers import DAILY_JOB
+
+    return defs.resolve_job_def(DAILY_JOB)
+
+
+def dbt_job():
+    from retail_platform.definitions import defs
+    from retail_platform.layers import DBT_JOB
+
+    return defs.resolve_job_def(DBT_JOB)
+
+
 def run_range(
     start: date, end: date, *, seed: int | None = None, volume: int | None = None, log_level: str = "ERROR"
 ) -> int:
@@ -94,8 +109,8 @@ def run_range(
     }
     if sources:
         run_config["resources"] = {"sources": {"config": sources}}
-    job = dg.reconstructable(definitions.daily_job)
-    dbt_job = dg.reconstructable(definitions.dbt_job)
+    job = dg.reconstructable(daily_job)
+    warehouse_job = dg.reconstructable(dbt_job)
     print(f"retail_platform: {len(days)} day(s) {start} .. {end}; Dagster home {home}")
     began = time.monotonic()
     with dg.DagsterInstance.get() as instance:
@@ -119,7 +134,7 @@ def run_range(
         # dbt's own console output goes to a file; the run's events stay in the Dagster instance.
         with open(dbt_log, "a") as log, contextlib.redirect_stdout(log):
             result = dg.execute_job(
-                dbt_job,
+                warehouse_job,
                 instance=instance,
                 run_config=run_config,
                 tags={

@@ -1,18 +1,22 @@
-"""One place that maps a deployment to its resources. Asset code never asks which one it runs in."""
+"""The one place that maps a deployment (and the environment) to resources and switches. Asset,
+check and sensor code never asks which deployment it runs in, nor reads the environment."""
 
 from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 
-from retail_platform.lake.landing import SourceSimulator
+from retail_platform.automation.alerts import DEFAULT_WEBSERVER
+from retail_platform.automation.landing import DEFAULT_SCAN_DAYS
+from retail_platform.automation.settings import AutomationSettings
 from retail_platform.lake.storage import LocalLake
+from retail_platform.sources.registry import DEFAULT_SEED, DEFAULT_VOLUME
+from retail_platform.sources.simulator import SourceSimulator
 from retail_platform.warehouse.resources import DuckDBWarehouse
 
 DEPLOYMENTS = ("local", "dev", "qa", "prod", "branch")
@@ -41,6 +45,13 @@ def data_dir() -> Path:
     return Path(os.environ.get("RETAIL_DATA_DIR", ".data")).resolve()
 
 
+def automation_default_status() -> dg.DefaultSensorStatus:
+    """The landing and freshness sensors run from the start in the cloud deployments; locally they
+    wait to be switched on (the daily schedule drives the lake there)."""
+    local = current_deployment() == "local"
+    return dg.DefaultSensorStatus.STOPPED if local else dg.DefaultSensorStatus.RUNNING
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -51,24 +62,23 @@ def _int_env(name: str, default: int) -> int:
         raise DeploymentConfigError(f"{name}={raw!r} is not an integer") from None
 
 
-def dbt_executable() -> str:
-    """dbt from this interpreter's environment, even when its bin folder is not on PATH."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
-
-
 def resources_for(deployment: str) -> dict[str, object]:
     """The resources of a deployment. Cloud-only client libraries are imported only here, for the
     cloud deployments, so the local definitions load without them."""
     from dagster_dbt import DbtCliResource
 
-    from retail_platform.warehouse.project import retail_dbt_project
+    from retail_platform.warehouse.project import dbt_executable, retail_dbt_project
 
-    sources = SourceSimulator(seed=_int_env("RETAIL_SEED", 7), volume=_int_env("RETAIL_VOLUME", 1000))
+    shared = {
+        "sources": SourceSimulator(
+            seed=_int_env("RETAIL_SEED", DEFAULT_SEED), volume=_int_env("RETAIL_VOLUME", DEFAULT_VOLUME)
+        ),
+        "automation": automation_settings(os.environ),
+    }
     if deployment == "local":
         return {
+            **shared,
             "lake": LocalLake(root=str(data_dir() / "lake")),
-            "sources": sources,
             "warehouse": DuckDBWarehouse(path=str(data_dir() / "warehouse.duckdb")),
             "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local", dbt_executable=dbt_executable()),
         }
@@ -86,7 +96,7 @@ def resources_for(deployment: str) -> dict[str, object]:
             prefix=settings.prefix,
             s3=S3Resource(endpoint_url=settings.endpoint_url, region_name=settings.region, max_attempts=8),
         ),
-        "sources": sources,
+        **shared,
         "warehouse": SnowflakeWarehouse(
             snowflake=SnowflakeResource(
                 account=settings.account,
@@ -100,10 +110,22 @@ def resources_for(deployment: str) -> dict[str, object]:
             ),
             database=settings.database,
             clone_from=settings.clone_from,
-            dbt_target=deployment,
         ),
         "dbt": DbtCliResource(project_dir=retail_dbt_project, target=deployment, dbt_executable=dbt_executable()),
     }
+
+
+WEBHOOK_ENV = "RETAIL_ALERT_WEBHOOK_URL"
+
+
+def automation_settings(env: Mapping[str, str]) -> AutomationSettings:
+    """The sensors' settings. The webhook URL may embed a token: it stays an ``EnvVar``, resolved
+    only when the sensor runs, so its value never appears in the UI."""
+    return AutomationSettings(
+        landing_scan_days=_int_env("RETAIL_LANDING_SCAN_DAYS", DEFAULT_SCAN_DAYS),
+        alert_webhook_url=dg.EnvVar(WEBHOOK_ENV) if env.get(WEBHOOK_ENV, "").strip() else None,
+        webserver_url=env.get("DAGSTER_WEBSERVER_URL", "").strip() or DEFAULT_WEBSERVER,
+    )
 
 
 @dataclass(frozen=True)

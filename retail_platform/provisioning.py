@@ -66,11 +66,13 @@ def ensure_bucket(s3_client, bucket: str, region: str | None = None) -> bool:
     """Create the lake bucket if it does not exist. True if it was created."""
     from botocore.exceptions import ClientError
 
+    from retail_platform.lake.s3 import is_not_found
+
     try:
         s3_client.head_bucket(Bucket=bucket)
         return False
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+        if not is_not_found(exc):
             raise
     if region and region != "us-east-1":
         s3_client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})

@@ -1,7 +1,7 @@
 import pytest
 
-from retail_platform.lake.landing import SourceSimulator
 from retail_platform.lake.storage import LocalLake
+from retail_platform.sources.simulator import SourceSimulator
 from retail_platform.warehouse.resources import DuckDBWarehouse
 
 TEST_VOLUME = 300

@@ -10,10 +10,12 @@ import dagster as dg
 import pytest
 
 from retail_platform.automation import landing
-from retail_platform.automation.policies import with_service_levels
-from retail_platform.automation.sensors import landing_sensor, run_failure_alert
-from retail_platform.definitions import defs, lake_assets
+from retail_platform.automation.settings import AutomationSettings
+from retail_platform.definitions import defs
+from retail_platform.defs.automation.sensors import landing_sensor, run_failure_alert
+from retail_platform.deployments import automation_settings
 from retail_platform.sources.registry import table_spec
+from retail_platform_tests.platform import lake_assets
 
 TODAY = date(2026, 11, 8)
 D1, D2, D3 = "2026-11-05", "2026-11-06", "2026-11-07"
@@ -30,7 +32,8 @@ def land(lake, table: str, day: str, name: str, content: bytes = b'{"x": 1}\n') 
 def tick(lake, cursor: str | None) -> dg.SensorResult:
     # A fresh sensor definition each time: nothing survives between ticks but the cursor.
     sensor = landing_sensor(today=lambda: TODAY)
-    return sensor(dg.build_sensor_context(cursor=cursor, resources={"lake": lake}))
+    context = dg.build_sensor_context(cursor=cursor, resources={"lake": lake, "automation": AutomationSettings()})
+    return sensor(context)
 
 
 def requested(result: dg.SensorResult) -> dict[str, list[str]]:
@@ -74,12 +77,12 @@ def test_landing_sensor_cursor_forgets_days_that_left_the_window():
 
 # --- declarative automation ----------------------------------------------------------------------
 
-AUTOMATED = with_service_levels(lake_assets)
+AUTOMATED = lake_assets  # as loaded: with their automation conditions
 EVALUATED_AT = datetime(2026, 11, 7, 6, tzinfo=UTC)  # latest complete partition: D2
 
 
 def run(resources, instance, day: str, *keys: str) -> None:
-    selection = dg.AssetSelection.keys(*(dg.AssetKey.from_user_string(k) for k in keys))
+    selection = dg.AssetSelection.assets(*(dg.AssetKey.from_user_string(k) for k in keys))
     assert dg.materialize(
         lake_assets, partition_key=day, resources=resources, instance=instance, selection=selection
     ).success
@@ -165,7 +168,7 @@ def test_automation_waits_for_blocking_checks_of_the_same_partition(resources, m
         resources=resources,
         instance=instance,
         raise_on_error=False,
-        selection=dg.AssetSelection.keys(["bronze", "stores"], ["silver", "stores"]),
+        selection=dg.AssetSelection.assets(["bronze", "stores"], ["silver", "stores"]),
     )
     assert not result.success and "silver/stores" in {
         e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
@@ -189,8 +192,8 @@ def test_the_definitions_carry_the_schedule_and_the_sensors():
         "freshness_checks_sensor",
         "warehouse_dbt_after_retail_daily",
     } <= names
-    assert defs.get_sensor_def("retail_automation").default_status == dg.DefaultSensorStatus.RUNNING
-    schedule = defs.get_schedule_def("retail_daily_schedule")
+    assert defs.resolve_sensor_def("retail_automation").default_status == dg.DefaultSensorStatus.RUNNING
+    schedule = defs.resolve_schedule_def("retail_daily_schedule")
     assert schedule.cron_schedule == "0 1 * * *" and schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     graph = defs.resolve_asset_graph()
     assert graph.get(dg.AssetKey(["bronze", "orders"])).automation_condition is None
@@ -221,14 +224,14 @@ def receiver():
     thread.join(timeout=5)
 
 
-def failed_run(resources, instance):
+def failed_run(resources, instance, env: dict[str, str]):
     # No landing files for that day: bronze fails (without retries: a retry would not make them arrive).
     result = dg.materialize(
         lake_assets,
         partition_key="2026-10-01",
         resources=resources,
         instance=instance,
-        selection=dg.AssetSelection.keys(["bronze", "stores"], ["silver", "stores"]),
+        selection=dg.AssetSelection.assets(["bronze", "stores"], ["silver", "stores"]),
         raise_on_error=False,
     )
     assert not result.success
@@ -237,15 +240,20 @@ def failed_run(resources, instance):
         dagster_event=result.get_run_failure_event(),
         dagster_instance=instance,
         dagster_run=result.dagster_run,
+        # The settings as the deployment maps them from its environment.
+        resources={"automation": automation_settings(env)},
     ).for_run_failure(), result
 
 
 def test_the_failure_sensor_posts_the_run_its_assets_and_a_link(resources, receiver, monkeypatch, capfd):
     url, bodies = receiver
-    monkeypatch.setenv("RETAIL_ALERT_WEBHOOK_URL", f"{url}/hooks/T0KEN-SECRET")
-    monkeypatch.setenv("DAGSTER_WEBSERVER_URL", "http://dagster.internal:3000/")
+    env = {
+        "RETAIL_ALERT_WEBHOOK_URL": f"{url}/hooks/T0KEN-SECRET",
+        "DAGSTER_WEBSERVER_URL": "http://dagster.internal:3000/",
+    }
+    monkeypatch.setenv("RETAIL_ALERT_WEBHOOK_URL", env["RETAIL_ALERT_WEBHOOK_URL"])
     instance = dg.DagsterInstance.ephemeral()
-    context, result = failed_run(resources, instance)
+    context, result = failed_run(resources, instance, env)
     run_failure_alert(context)
 
     assert len(bodies) == 1 and bodies[0]["path"] == "/hooks/T0KEN-SECRET"
@@ -265,9 +273,9 @@ def test_the_failure_sensor_posts_the_run_its_assets_and_a_link(resources, recei
 def test_without_a_webhook_the_alert_is_logged_and_nothing_is_posted(resources, receiver, monkeypatch, capfd):
     _, bodies = receiver
     monkeypatch.delenv("RETAIL_ALERT_WEBHOOK_URL", raising=False)
-    context, result = failed_run(resources, dg.DagsterInstance.ephemeral())
+    context, result = failed_run(resources, dg.DagsterInstance.ephemeral(), {})
     run_failure_alert(context)
     assert bodies == []
     logged = capfd.readouterr().err.splitlines()
-    alert = next(line for line in logged if "RETAIL_ALERT_WEBHOOK_URL is not set" in line)
+    alert = next(line for line in logged if "no alert webhook (RETAIL_ALERT_WEBHOOK_URL) configured" in line)
     assert result.run_id in alert and "2026-10-01" in alert

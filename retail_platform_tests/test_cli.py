@@ -215,9 +215,8 @@ def test_run_rejects_a_reversed_range(tmp_path):
 def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tmp_path):
     from dagster_dbt import DbtCliResource
 
-    from retail_platform.deployments import dbt_executable
-    from retail_platform.warehouse.dbt import dbt_model_assets
-    from retail_platform.warehouse.project import retail_dbt_project
+    from retail_platform.defs.warehouse.dbt import dbt_model_assets
+    from retail_platform.warehouse.project import dbt_executable, retail_dbt_project
     from retail_platform.warehouse.resources import DuckDBWarehouse
 
     warehouse_path = tmp_path / "warehouse.duckdb"
@@ -231,7 +230,7 @@ def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tm
         revenue_before = con.execute("select sum(net_revenue_usd) from marts.agg_daily_sales").fetchone()[0]
 
     result = dg.materialize(
-        dbt_model_assets,
+        dbt_model_assets(),
         partition_key=END,
         resources={
             "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local", dbt_executable=dbt_executable()),

@@ -1,10 +1,17 @@
+import ast
+import difflib
+import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
+import pytest
 
-from retail_platform.definitions import DAILY_JOB, DBT_JOB, defs
+from retail_platform.definitions import defs
+from retail_platform.layers import DAILY_JOB, DBT_JOB
 from retail_platform.sources.registry import TABLES
 
 
@@ -113,3 +120,85 @@ def test_the_shipped_instance_configs_are_valid_dagster_instance_configs(tmp_pat
     assert "postgres" in config["storage"]
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 8
     import dagster_postgres  # noqa: F401  (the storage class the prod config names is installed)
+
+
+# --- the house: layout, snapshot, tooling --------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[1] / "retail_platform"
+
+
+def test_the_definitions_match_the_reviewed_snapshot():
+    from retail_platform_tests.definitions_snapshot import SNAPSHOT, render
+
+    current = render(defs)
+    expected = SNAPSHOT.read_text()
+    if current != expected:
+        diff = "\n".join(difflib.unified_diff(expected.splitlines(), current.splitlines(), "committed", "current"))
+        raise AssertionError(
+            "The Dagster definitions changed. If intended, regenerate the snapshot with "
+            f"`python -m retail_platform_tests.definitions_snapshot` and commit it:\n{diff}"
+        )
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return names
+
+
+def test_only_defs_imports_defs_and_no_module_is_long():
+    outside = [p for p in PACKAGE.rglob("*.py") if "defs" not in p.relative_to(PACKAGE).parts]
+    assert outside, "the scan found no modules"
+    importing = {
+        str(p.relative_to(PACKAGE)): sorted(m for m in _imported_modules(p) if m.startswith("retail_platform.defs"))
+        for p in outside
+    }
+    # The entry point loads the folder as a whole (the package), never a definition from it.
+    assert importing.pop("definitions.py") == ["retail_platform.defs"]
+    assert {p: m for p, m in importing.items() if m} == {}
+    # The defs folder holds Dagster definitions only: the pure core never imports Dagster.
+    for pure in ("transforms", "sources/registry.py", "lake/paths.py", "quality/rules.py", "quality/stats.py"):
+        for path in [PACKAGE / pure] if pure.endswith(".py") else (PACKAGE / pure).rglob("*.py"):
+            assert not {m for m in _imported_modules(path) if m.split(".")[0] == "dagster"}, path
+    long = {
+        str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 500
+    }
+    assert long == {}
+
+
+def test_a_missing_dbt_manifest_is_a_clear_error_naming_the_fix(tmp_path, monkeypatch):
+    from dagster_dbt import DbtProject
+
+    from retail_platform.warehouse import project
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(project.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setattr(project, "retail_dbt_project", DbtProject(project_dir=copy, profiles_dir=copy))
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+    with pytest.raises(project.DbtManifestMissing, match=r"dbt manifest not found at .*`make prepare`"):
+        project.prepared_manifest()
+
+
+@pytest.mark.parametrize("command", [["check", "defs"], ["list", "defs", "--json"]])
+def test_dg_reads_the_project_from_the_repo_root(command, tmp_path):
+    root = PACKAGE.parent
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "RETAIL_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), *command],
+        cwd=root,
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    if command[0] == "list":
+        listed = json.loads(done.stdout[done.stdout.index("{") :])
+        keys = {asset["asset_key"] for asset in listed["assets"]}
+        assert {"silver/orders", "gold/sales", "fct_sales", "mart_order_kpis"} <= keys

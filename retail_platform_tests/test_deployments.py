@@ -109,8 +109,9 @@ def test_definitions_load_for_every_deployment_and_fail_clearly_without_variable
         "protocol": "http",
     }
     script = (
-        "import retail_platform.definitions as d; g = d.defs.resolve_asset_graph(); "
-        "print(d.DEPLOYMENT, type(d.defs.resources['lake']).__name__, type(d.defs.resources['warehouse']).__name__, "
+        "import retail_platform.definitions as d; from retail_platform.deployments import current_deployment; "
+        "g = d.defs.resolve_asset_graph(); print(current_deployment(), "
+        "type(d.defs.resources['lake']).__name__, type(d.defs.resources['warehouse']).__name__, "
         "len(list(g.get_all_asset_keys())), sorted(j.name for j in d.defs.resolve_all_job_defs()))"
     )
     for deployment in ("dev", "qa", "prod", "branch"):
@@ -128,7 +129,8 @@ def test_definitions_load_for_every_deployment_and_fail_clearly_without_variable
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith(f"{deployment} S3Lake SnowflakeWarehouse")
-        assert ("drop_branch_clone" in done.stdout) == (deployment == "branch")
+        # Everywhere, and refusing to drop anything but a branch clone (see the branch test).
+        assert "drop_branch_clone" in done.stdout
     bare = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
@@ -222,11 +224,11 @@ def test_provisioning_twice_changes_nothing(servers):
 def test_lake_in_s3_for_two_days(servers, tmp_path):
     from dagster_aws.s3 import S3Resource
 
-    from retail_platform.definitions import lake_assets
-    from retail_platform.lake.landing import SourceSimulator
+    from retail_platform.defs.warehouse.load import warehouse_load
     from retail_platform.lake.s3 import S3Lake
-    from retail_platform.warehouse.load import warehouse_load
+    from retail_platform.sources.simulator import SourceSimulator
     from retail_platform.warehouse.resources import DuckDBWarehouse
+    from retail_platform_tests.platform import lake_assets
 
     s3, _ = servers
     client = s3_client(s3)
@@ -303,8 +305,8 @@ def test_lake_in_s3_for_two_days(servers, tmp_path):
 def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
     from dagster_snowflake import SnowflakeResource
 
+    from retail_platform.defs.warehouse.branch import drop_branch_clone
     from retail_platform.sources.registry import table_spec
-    from retail_platform.warehouse.branch import drop_branch_clone
     from retail_platform.warehouse.snowflake import SnowflakeWarehouse
 
     _, snowflake = servers

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from retail_platform.sources import generator as gen
@@ -556,3 +557,176 @@ def test_schema_drift_happens_on_some_days_only(four_weeks):
             extra |= bool(set(cols) - set(spec.column_names))
         drift_days += extra
     assert 0 < drift_days < 28 * 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+# every row of DEFECTS is observable in the generated files
+# ---------------------------------------------------------------------------------------------
+
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _column(table: str, name: str) -> registry.Column:
+    return next(c for c in registry.table_spec(table).columns if c.name == name)
+
+
+def _normalised(column: registry.Column, v: str) -> str:
+    v = v.strip()
+    return v.lower() if column.case == "lower" else v.upper() if column.case == "upper" else v
+
+
+def _values(d: gen.Defect, rows) -> list[str | None]:
+    (name,) = d.columns
+    return [r[name] for r in rows]
+
+
+def _has_exact_duplicate(d, day, cols, rows) -> bool:
+    return any(n > 1 for n in Counter(tuple(r.items()) for r in rows).values())
+
+
+def _has_resent_row(d, day, cols, rows) -> bool:
+    """The same key twice with different updated_at, and the damaged columns differ."""
+    key = registry.table_spec(d.table).primary_key
+    if d.table == "support_tickets":  # a ticket legitimately has one row per status
+        key = key + ("status",)
+    versions = defaultdict(list)
+    for r in rows:
+        if all(r[k] for k in key) and ISO_TS.match(r["updated_at"] or ""):
+            versions[tuple(r[k] for k in key)].append(r)
+    return any(
+        len({r["updated_at"] for r in vs}) > 1 and any(len({r[c] for r in vs}) > 1 for c in d.columns)
+        for vs in versions.values()
+    )
+
+
+def _has_bad_number(d, day, cols, rows) -> bool:
+    column = _column(d.table, d.columns[0])
+    assert column.dtype in (pl.Int32, pl.Int64) or isinstance(column.dtype, pl.Decimal), column
+    return any(v is not None and not NUMBER.match(v) for v in _values(d, rows))
+
+
+def _has_negative_number(d, day, cols, rows) -> bool:
+    return any(v is not None and NUMBER.match(v) and v.startswith("-") for v in _values(d, rows))
+
+
+def _has_bad_timestamp(d, day, cols, rows) -> bool:
+    assert isinstance(_column(d.table, d.columns[0]).dtype, pl.Datetime)
+    return any(v and not ISO_TS.match(v) for v in _values(d, rows))
+
+
+def _has_empty_required(d, day, cols, rows) -> bool:
+    assert _column(d.table, d.columns[0]).required
+    return any(not v for v in _values(d, rows))  # None (empty CSV field / JSON null) or ""
+
+
+def _has_unknown_enum(d, day, cols, rows) -> bool:
+    column = _column(d.table, d.columns[0])
+    assert column.accepted
+    return any(v and _normalised(column, v) not in column.accepted for v in _values(d, rows))
+
+
+def _has_messy_text(d, day, cols, rows) -> bool:
+    """A value that only normalisation (strip + the column's case) turns into a valid one."""
+    column = _column(d.table, d.columns[0])
+    assert column.case
+    return any(
+        v and v != _normalised(column, v) and (not column.accepted or _normalised(column, v) in column.accepted)
+        for v in _values(d, rows)
+    )
+
+
+def _has_repeated_cdc_event(d, day, cols, rows) -> bool:
+    """The same lsn more than once, every copy identical."""
+    copies = defaultdict(list)
+    for r in rows:
+        copies[r["lsn"]].append(json.dumps(r, sort_keys=True))
+    return any(len(c) > 1 and len(set(c)) == 1 for c in copies.values())
+
+
+def _has_out_of_order_cdc(d, day, cols, rows) -> bool:
+    first_seen = [int(lsn) for lsn in dict.fromkeys(r["lsn"] for r in rows)]  # repeats aside
+    return any(a > b for a, b in itertools.pairwise(first_seen))
+
+
+def _has_late_rows(d, day, cols, rows) -> bool:
+    """A business date (of a timestamp, or inside an id) 1-3 days before the file's day."""
+    earliest, today = f"{day - timedelta(days=3):%Y%m%d}", f"{day:%Y%m%d}"
+    for v in _values(d, rows):
+        if v and ISO_TS.match(v):
+            business_day = v[:10].replace("-", "")
+        elif v and (m := re.search(r"\d{8}", v)):
+            business_day = m.group()
+        else:
+            continue
+        if earliest <= business_day < today:
+            return True
+    return False
+
+
+def _has_schema_drift(d, day, cols, rows) -> bool:
+    (extra,) = d.columns
+    declared = registry.table_spec(d.table).column_names
+    return extra in cols and extra not in declared and any(r[extra] is not None for r in rows)
+
+
+DETECTORS = {
+    "exact_duplicate": _has_exact_duplicate,
+    "resent": _has_resent_row,
+    "bad_number": _has_bad_number,
+    "negative_number": _has_negative_number,
+    "bad_timestamp": _has_bad_timestamp,
+    "empty_required": _has_empty_required,
+    "unknown_enum": _has_unknown_enum,
+    "messy_text": _has_messy_text,
+    "repeated_cdc_event": _has_repeated_cdc_event,
+    "out_of_order_cdc": _has_out_of_order_cdc,
+    "late_rows": _has_late_rows,
+    "schema_drift": _has_schema_drift,
+}
+
+
+@pytest.fixture(scope="module")
+def drift_days() -> dict[str, tuple[date, gen.LandingFile]]:
+    """For each table that can drift, the first day (from EPOCH, small volume) its file does."""
+    tables = {d.table for d in gen.DEFECTS if d.kind == "schema_drift"}
+    found: dict[str, tuple[date, gen.LandingFile]] = {}
+    for i in range(365):
+        day = gen.EPOCH + timedelta(days=i)
+        for f in gen.generate_day(day, volume=50):
+            if f.table in tables and f.table not in found:
+                cols, _ = read_rows(f)
+                if set(cols) - set(registry.table_spec(f.table).column_names):
+                    found[f.table] = (day, f)
+        if len(found) == len(tables):
+            break
+    return found
+
+
+def _defect_id(d: gen.Defect) -> str:
+    return f"{d.kind}-{d.table}-{'+'.join(d.columns) or 'row'}"
+
+
+@pytest.mark.parametrize("defect", gen.DEFECTS, ids=_defect_id)
+def test_every_declared_defect_is_present(defect, day_files, drift_days):
+    detect = DETECTORS.get(defect.kind)
+    assert detect is not None, f"no check for defect kind {defect.kind!r}: add one to DETECTORS"
+    assert defect.table in {t.table for t in registry.TABLES}
+    if defect.kind == "schema_drift":  # a few days in a hundred: search for one
+        assert defect.table in drift_days, f"{defect.table} never drifts in a year"
+        day, f = drift_days[defect.table]
+    else:  # every other kind is in every file of the default volume
+        day, f = DAY, day_files[defect.table]
+    cols, rows = read_rows(f)
+    assert detect(defect, day, cols, rows), (defect, day)
+
+
+def test_defects_table_is_well_formed():
+    keys = [(d.kind, d.table, d.columns) for d in gen.DEFECTS]
+    assert len(keys) == len(set(keys))
+    assert {d.kind for d in gen.DEFECTS} == set(gen.Kind) == set(DETECTORS)
+    for d in gen.DEFECTS:
+        assert d.rate is None or 0 < d.rate < 0.2, d
+        assert d.minimum >= 1
+        declared = registry.table_spec(d.table).column_names
+        for c in d.columns:
+            assert (c not in declared) == (d.kind == "schema_drift"), d

@@ -6,9 +6,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from retail_platform.definitions import lake_assets
 from retail_platform.lake.paths import partition_file, quarantine_file
 from retail_platform.sources.registry import TABLES, table_spec
+from retail_platform_tests.platform import lake_assets
 
 DAYS = ["2026-11-06", "2026-11-07"]  # a Friday and a Saturday
 ALL_ASSETS = lake_assets  # landing -> bronze -> silver -> gold -> warehouse load
@@ -145,14 +145,14 @@ def test_cdc_state_refuses_to_start_from_empty_when_yesterday_was_landed(resourc
         ALL_ASSETS,
         partition_key=DAYS[0],
         resources=resources,
-        selection=dg.AssetSelection.keys(["landing", "orders"], ["bronze", "orders"]),
+        selection=dg.AssetSelection.assets(["landing", "orders"], ["bronze", "orders"]),
     )
     assert first.success
     second = dg.materialize(
         ALL_ASSETS,
         partition_key=DAYS[1],
         resources=resources,
-        selection=dg.AssetSelection.keys(
+        selection=dg.AssetSelection.assets(
             ["landing", "orders"], ["bronze", "orders"], ["silver", "orders_history"], ["silver", "orders"]
         ),
         raise_on_error=False,
@@ -186,7 +186,7 @@ def test_warehouse_load_replaces_a_day_instead_of_duplicating_it(two_days, resou
 
 def test_cdc_state_refuses_to_restart_from_empty_after_a_gap(resources, lake):
     # State built for 11-06, nothing at all landed on 11-07: 11-08 must not start from empty.
-    orders = dg.AssetSelection.keys(
+    orders = dg.AssetSelection.assets(
         ["landing", "orders"], ["bronze", "orders"], ["silver", "orders_history"], ["silver", "orders"]
     )
     assert dg.materialize(ALL_ASSETS, partition_key="2026-11-06", resources=resources, selection=orders).success

@@ -7,12 +7,12 @@ import polars as pl
 import pytest
 from dagster_dbt import DbtCliResource
 
-from retail_platform.definitions import lake_assets
-from retail_platform.lake.landing import SourceSimulator
+from retail_platform.defs.quality.integrity import referential_integrity_checks
+from retail_platform.defs.warehouse.dbt import dbt_model_assets
 from retail_platform.quality import rules, stats
-from retail_platform.quality.checks import referential_integrity_checks
+from retail_platform.sources.simulator import SourceSimulator
 from retail_platform.transforms import silver as silver_transforms
-from retail_platform.warehouse.dbt import dbt_model_assets
+from retail_platform_tests.platform import lake_assets
 
 FRIDAY, SATURDAY = date(2026, 11, 6), date(2026, 11, 7)
 
@@ -103,8 +103,7 @@ def test_rules_count_nulls_unexpected_values_and_orphans():
 
 
 def test_a_duplicate_order_key_blocks_gold_warehouse_and_dbt_of_that_day_only(resources, monkeypatch, tmp_path):
-    from retail_platform.deployments import dbt_executable
-    from retail_platform.warehouse.project import retail_dbt_project
+    from retail_platform.warehouse.project import dbt_executable, retail_dbt_project
 
     all_resources = {
         **resources,
@@ -122,7 +121,7 @@ def test_a_duplicate_order_key_blocks_gold_warehouse_and_dbt_of_that_day_only(re
         lambda frame, keys, ordering: frame if tuple(keys) == ("lsn",) else keep_all(frame, keys, ordering),
     )
     bad = dg.materialize(
-        [*lake_assets, *dbt_model_assets],
+        [*lake_assets, *dbt_model_assets()],
         partition_key=SATURDAY.isoformat(),
         resources=all_resources,
         raise_on_error=False,
@@ -143,7 +142,7 @@ def test_a_duplicate_order_key_blocks_gold_warehouse_and_dbt_of_that_day_only(re
 def test_the_anomaly_check_reads_history_from_the_instance_and_flags_a_tenth_of_the_volume(lake, warehouse):
     instance = dg.DagsterInstance.ephemeral()
     key = dg.AssetKey(["silver", "pos_transactions"])
-    selection = dg.AssetSelection.keys(["landing", "pos_transactions"], ["bronze", "pos_transactions"], key)
+    selection = dg.AssetSelection.assets(["landing", "pos_transactions"], ["bronze", "pos_transactions"], key)
 
     def run(volume: int) -> dg.AssetCheckEvaluation:
         resources = {"lake": lake, "warehouse": warehouse, "sources": SourceSimulator(seed=11, volume=volume)}

@@ -13,8 +13,7 @@ mart as (
     from {{ ref('mart_customer_360') }}
 )
 
-select
-    coalesce(current_customers.customer_id, mart.customer_id) as customer_id
+select coalesce(current_customers.customer_id, mart.customer_id) as customer_id
 from current_customers
 full outer join mart
     on current_customers.customer_id = mart.customer_id

@@ -1,26 +1,22 @@
 """Run-failure alerts: the payload and its delivery. No Dagster import.
 
-The webhook URL (``RETAIL_ALERT_WEBHOOK_URL``) may embed a token: it is never logged nor put in
-metadata, and errors name only the host.
+The webhook URL may embed a token: it reaches the sensor through its resource (from the
+environment, ``deployments.py``), is never logged nor put in metadata, and errors name only the host.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-WEBHOOK_ENV = "RETAIL_ALERT_WEBHOOK_URL"
-WEBSERVER_ENV = "DAGSTER_WEBSERVER_URL"
 DEFAULT_WEBSERVER = "http://127.0.0.1:3000"
 
 
 def run_url(run_id: str, base_url: str | None = None) -> str:
-    base = (base_url or os.environ.get(WEBSERVER_ENV) or DEFAULT_WEBSERVER).rstrip("/")
-    return f"{base}/runs/{run_id}"
+    return f"{(base_url or DEFAULT_WEBSERVER).rstrip('/')}/runs/{run_id}"
 
 
 def alert_payload(

@@ -2,11 +2,23 @@
 
 import hashlib
 import io
+from typing import Any
 
+import dagster as dg
 import polars as pl
 from dagster_aws.s3 import S3Resource
+from pydantic import PrivateAttr
 
-from retail_platform.lake.storage import LakeMissingError, LakeResource
+from retail_platform.lake.storage import LakeMissingError, LakeResource, parquet_bytes
+
+# What S3 (and S3-compatible stores) answer for a missing object or bucket, by API call.
+NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
+
+
+def is_not_found(exc: Exception) -> bool:
+    """A botocore ``ClientError`` that says the object (or bucket) does not exist."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code") in NOT_FOUND_CODES
 
 
 class S3Lake(LakeResource):
@@ -24,13 +36,16 @@ class S3Lake(LakeResource):
     def _key(self, key: str) -> str:
         return f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
 
+    _s3_client: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # One client per step or sensor tick: creating boto3 clients is slow.
+        self._s3_client = self.s3.get_client()
+
     def _client(self):
-        # One client per resource instance: creating boto3 clients is slow.
-        client = getattr(self, "_cached_client", None)
-        if client is None:
-            client = self.s3.get_client()
-            object.__setattr__(self, "_cached_client", client)
-        return client
+        if self._s3_client is None:  # used directly, outside a Dagster step
+            self._s3_client = self.s3.get_client()
+        return self._s3_client
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
@@ -42,7 +57,7 @@ class S3Lake(LakeResource):
             self._client().head_object(Bucket=self.bucket, Key=self._key(key))
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_not_found(exc):
                 return False
             raise
 
@@ -65,7 +80,7 @@ class S3Lake(LakeResource):
         try:
             return self._client().get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            if is_not_found(exc):
                 raise LakeMissingError(f"lake object {self.uri(key)} does not exist") from None
             raise
 
@@ -84,20 +99,15 @@ class S3Lake(LakeResource):
             if head["ContentLength"] == len(data) and head.get("Metadata", {}).get("sha256") == digest:
                 return False
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            if not is_not_found(exc):
                 raise
         self._client().put_object(Bucket=self.bucket, Key=self._key(key), Body=data, Metadata={"sha256": digest})
         return True
 
     def write_parquet(self, key: str, df: pl.DataFrame) -> int:
-        buffer = io.BytesIO()
-        df.write_parquet(buffer, compression="zstd", statistics=True)
-        data = buffer.getvalue()
+        data = parquet_bytes(df)
         self._client().put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
         return len(data)
 
     def read_parquet(self, key: str) -> pl.DataFrame:
         return pl.read_parquet(io.BytesIO(self.read_bytes(key)))
-
-    def delete(self, key: str) -> None:
-        self._client().delete_object(Bucket=self.bucket, Key=self._key(key))

@@ -19,6 +19,13 @@ class LakeMissingError(FileNotFoundError):
     """A lake object an asset needs is not there."""
 
 
+def parquet_bytes(df: pl.DataFrame) -> bytes:
+    """How every lake object is encoded: Parquet, zstd, with statistics for predicate pushdown."""
+    buffer = io.BytesIO()
+    df.write_parquet(buffer, compression="zstd", statistics=True)
+    return buffer.getvalue()
+
+
 class LakeResource(dg.ConfigurableResource):
     """What asset code may ask of a lake. Deployments provide a concrete store."""
 
@@ -44,9 +51,6 @@ class LakeResource(dg.ConfigurableResource):
         raise NotImplementedError
 
     def read_parquet(self, key: str) -> pl.DataFrame:
-        raise NotImplementedError
-
-    def delete(self, key: str) -> None:
         raise NotImplementedError
 
 
@@ -92,9 +96,7 @@ class LocalLake(LakeResource):
 
     def write_parquet(self, key: str, df: pl.DataFrame) -> int:
         """Replace the object at ``key`` with ``df`` in one atomic step; returns bytes written."""
-        buffer = io.BytesIO()
-        df.write_parquet(buffer, compression="zstd", statistics=True)
-        data = buffer.getvalue()
+        data = parquet_bytes(df)
         self._atomic_write(self._path(key), data)
         return len(data)
 
@@ -102,9 +104,6 @@ class LocalLake(LakeResource):
         if not self.exists(key):
             raise LakeMissingError(f"lake object {self.uri(key)} does not exist")
         return pl.read_parquet(self._path(key))
-
-    def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
 
     @staticmethod
     def _atomic_write(path: Path, data: bytes) -> None:

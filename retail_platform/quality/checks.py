@@ -1,6 +1,7 @@
-"""Asset checks generated from the source registry, on top of the pure rules in ``rules`` and
-``stats``. The silver assets run the per-partition checks in their own step (they already hold
-the written frame); checks that need another asset (referential integrity) are separate steps.
+"""Asset check specs and results generated from the source registry, on top of the pure rules in
+``rules`` and ``stats``. The silver assets run these per-partition checks in their own step (they
+already hold the written frame); checks that need another asset (referential integrity) are
+separate steps, defined in ``defs/quality``.
 
 Blocking (a failure stops the partition's downstream assets, dbt included): not-null keys,
 accepted values, referential integrity. Not blocking (severity WARN): row-count anomaly and
@@ -12,16 +13,15 @@ from datetime import date
 import dagster as dg
 import polars as pl
 
-from retail_platform.lake.paths import partition_file, quarantine_file
-from retail_platform.lake.storage import LakeResource
-from retail_platform.partitions import daily_partitions
 from retail_platform.quality import rules, stats
-from retail_platform.sources.registry import TABLES, TableSpec
+from retail_platform.sources.registry import TableSpec
+from retail_platform.transforms.silver import duplicate_keys, null_keys
 
+CONSERVATION = "row_conservation"
+UNIQUE_KEY = "unique_key"
 NOT_NULL_KEYS = "not_null_keys"
 ACCEPTED_VALUES = "accepted_values"
 ROW_COUNT_ANOMALY = "row_count_anomaly"
-REFERENTIAL_INTEGRITY = "referential_integrity"
 
 
 # --- what the registry says -------------------------------------------------------------------
@@ -40,6 +40,35 @@ def accepted_values(spec: TableSpec) -> dict[str, tuple[str, ...]]:
 
 
 # --- checks run by the silver assets' own step ------------------------------------------------
+
+
+def conservation_specs(key: dg.AssetKey, primary_key: tuple[str, ...]) -> list[dg.AssetCheckSpec]:
+    return [
+        # Blocking: a partition that lost or invented rows must not feed gold or the warehouse.
+        dg.AssetCheckSpec(
+            CONSERVATION,
+            asset=key,
+            blocking=True,
+            description="bronze rows = silver rows + duplicates removed + quarantined rows, traced by lineage",
+        ),
+        unique_key_spec(key, primary_key),
+    ]
+
+
+def unique_key_spec(key: dg.AssetKey, columns: tuple[str, ...]) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        UNIQUE_KEY, asset=key, blocking=True, description=f"exactly one row per ({', '.join(columns)}), no null key"
+    )
+
+
+def unique_key_result(key: dg.AssetKey, frame: pl.DataFrame, columns: tuple[str, ...]) -> dg.AssetCheckResult:
+    duplicated, nulls = duplicate_keys(frame, columns), null_keys(frame, columns)
+    return dg.AssetCheckResult(
+        check_name=UNIQUE_KEY,
+        asset_key=key,
+        passed=duplicated == 0 and nulls == 0,
+        metadata={"duplicate_key_rows": duplicated, "null_key_rows": nulls, "key": ", ".join(columns)},
+    )
 
 
 def silver_check_specs(spec: TableSpec, key: dg.AssetKey, *, state: bool = False) -> list[dg.AssetCheckSpec]:
@@ -142,72 +171,3 @@ def row_count_anomaly_result(
         metadata=verdict.as_metadata(),
         description="not enough comparable days of history: skipped" if verdict.skipped else None,
     )
-
-
-# --- referential integrity: separate steps, they need the parent asset ------------------------
-
-
-def _reference(
-    child: tuple[str, str], column: str, parent: tuple[str, str], quarantine_of: str, parent_column: str | None = None
-) -> dict:
-    return {
-        "child": child,
-        "column": column,
-        "parent": parent,
-        "quarantine_of": quarantine_of,
-        "parent_column": parent_column or column,
-    }
-
-
-REFERENCES: tuple[dict, ...] = (
-    # Declared in the registry: silver child -> silver parent of the same day.
-    *(
-        _reference(("silver", spec.table), column, ("silver", parent), parent)
-        for spec in TABLES
-        for column, parent in spec.foreign_keys.items()
-    ),
-    # Items of an order must belong to an order in the day's orders state.
-    _reference(("silver", "order_items"), "order_id", ("silver", "orders"), "orders"),
-    # Every sale line must name a product of the day's catalog (products land as a full export).
-    _reference(("gold", "sales"), "product_id", ("silver", "products"), "products"),
-)
-
-
-def _reference_check(ref: dict) -> dg.AssetChecksDefinition:
-    child_key, parent_key = dg.AssetKey(list(ref["child"])), dg.AssetKey(list(ref["parent"]))
-    column, parent_column = ref["column"], ref["parent_column"]
-
-    @dg.asset_check(
-        asset=child_key,
-        name=f"{REFERENTIAL_INTEGRITY}_{column}",
-        additional_deps=[parent_key],
-        partitions_def=daily_partitions,
-        # Blocking: a row pointing nowhere is lost (or mis-attributed) by every join downstream.
-        blocking=True,
-        description=f"every `{column}` of {child_key.to_user_string()} exists in {parent_key.to_user_string()} "
-        f"of the same day (a parent quarantined that day is reported, not failed)",
-    )
-    def _check(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
-        day = context.partition_key
-        counts = rules.orphans(
-            lake.read_parquet(partition_file(*ref["child"], day)),
-            lake.read_parquet(partition_file(*ref["parent"], day)),
-            column,
-            parent_column=parent_column,
-            quarantined_parent=_read_if_exists(lake, quarantine_file(ref["quarantine_of"], day)),
-        )
-        return dg.AssetCheckResult(passed=counts["orphans"] == 0, metadata=counts)
-
-    return _check
-
-
-def _read_if_exists(lake: LakeResource, key: str) -> pl.DataFrame | None:
-    return lake.read_parquet(key) if lake.exists(key) else None
-
-
-referential_integrity_checks = [_reference_check(ref) for ref in REFERENCES]
-
-
-def schema_change_checks(assets) -> list[dg.AssetChecksDefinition]:
-    """Dagster's own check: the latest ``dagster/column_schema`` against the previous one."""
-    return list(dg.build_column_schema_change_checks(assets=assets))

@@ -13,6 +13,11 @@ import polars as pl
 
 FileFormat = Literal["csv", "jsonl", "json"]
 
+# The synthetic source systems' defaults (``RETAIL_SEED``, ``RETAIL_VOLUME``): the volume is ~ POS
+# transaction lines on an average day; every table scales from it.
+DEFAULT_SEED = 7
+DEFAULT_VOLUME = 1000
+
 
 @dataclass(frozen=True)
 class Column:
@@ -50,19 +55,8 @@ class TableSpec:
     foreign_keys: dict[str, str] = field(default_factory=dict)
 
     @property
-    def kind(self) -> Literal["batch", "cdc"]:
-        return "cdc" if self.cdc else "batch"
-
-    @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
-
-    @property
-    def schema(self) -> dict[str, pl.DataType | type[pl.DataType]]:
-        return {c.name: c.dtype for c in self.columns}
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
 
 
 TS = pl.Datetime("us", "UTC")
@@ -269,7 +263,6 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 TABLES_BY_NAME: dict[str, TableSpec] = {t.table: t for t in TABLES}
-SOURCES: tuple[str, ...] = tuple(dict.fromkeys(t.source for t in TABLES))
 
 
 def table_spec(table: str) -> TableSpec:

@@ -16,8 +16,16 @@ class WarehouseResource(dg.ConfigurableResource):
     def replace_partition(self, schema: str, table: str, day: date, frame: pl.DataFrame) -> int:
         raise NotImplementedError
 
-    def dbt_env(self) -> dict[str, str]:
-        """Environment the dbt target of this warehouse reads (profiles.yml ``env_var``s)."""
+    def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Rows in each (schema, table) that exists."""
+        raise NotImplementedError
+
+    def prepare_for_dbt(self) -> None:
+        """Make sure what dbt builds into exists (a branch deployment's clone of prod)."""
+
+    def dbt_vars(self) -> dict[str, str]:
+        """Where dbt connects, as the dbt vars profiles.yml reads (never a secret: those stay in
+        the environment)."""
         return {}
 
     def drop_database(self) -> None:
@@ -64,5 +72,18 @@ class DuckDBWarehouse(WarehouseResource):
                 raise
         return batch.height
 
-    def dbt_env(self) -> dict[str, str]:
-        return {"RETAIL_WAREHOUSE_PATH": self.path, "RETAIL_DBT_TARGET": "local"}
+    def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        import duckdb
+
+        if not relations or not Path(self.path).exists():
+            return {}
+        counts = {}
+        with duckdb.connect(self.path, read_only=True) as con:
+            existing = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+            for schema, table in relations:
+                if (schema, table) in existing:
+                    counts[(schema, table)] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        return counts
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {"warehouse_path": self.path}

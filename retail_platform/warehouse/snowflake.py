@@ -42,7 +42,9 @@ class SnowflakeWarehouse(WarehouseResource):
     database: str
     # Branch deployments: the database to clone on first use.
     clone_from: str | None = None
-    dbt_target: str = "dev"
+
+    def prepare_for_dbt(self) -> None:
+        self.ensure_database()
 
     def ensure_database(self) -> None:
         """Create the branch's clone of prod if it does not exist yet (zero-copy, idempotent)."""
@@ -91,6 +93,19 @@ class SnowflakeWarehouse(WarehouseResource):
                 raise
         return batch.height
 
-    def dbt_env(self) -> dict[str, str]:
-        self.ensure_database()
-        return {"RETAIL_DBT_TARGET": self.dbt_target, "SNOWFLAKE_DATABASE": self.database}
+    def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        counts = {}
+        with self.snowflake.get_connection() as conn:
+            cur = conn.cursor()
+            for schema, table in relations:
+                cur.execute(
+                    f"select count(*) from information_schema.tables where table_catalog = upper('{self.database}') "
+                    f"and table_schema = upper('{schema}') and table_name = upper('{table}')"
+                )
+                if cur.fetchone()[0]:
+                    cur.execute(f"select count(*) from {self.database}.{schema}.{table}")
+                    counts[(schema, table)] = int(cur.fetchone()[0])
+        return counts
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {"snowflake_database": self.database}

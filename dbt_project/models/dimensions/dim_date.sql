@@ -49,7 +49,10 @@ series as (
 
 spine as (
     select
-        cast({{ dbt.dateadd('day', 'cast(series.generated_number as ' ~ dbt.type_int() ~ ') - 1', 'bounds.first_date') }} as date) as date_day
+        cast(
+            {{ dbt.dateadd('day', 'cast(series.generated_number as ' ~ dbt.type_int() ~ ') - 1', 'bounds.first_date') }}
+            as date
+        ) as date_day
     from series
     cross join bounds
     where series.generated_number - 1 <= {{ dbt.datediff('bounds.first_date', 'bounds.last_date', 'day') }}

@@ -63,8 +63,8 @@ joined as (
     -- the version in force at the end of the day: started before midnight, not ended before it
     left join products as product_as_of
         on inventory.product_id = product_as_of.product_id
-        and product_as_of.valid_from < inventory.end_of_day
-        and (product_as_of.valid_to is null or product_as_of.valid_to >= inventory.end_of_day)
+        and inventory.end_of_day > product_as_of.valid_from
+        and (product_as_of.valid_to is null or inventory.end_of_day <= product_as_of.valid_to)
     left join first_product_versions as first_product
         on inventory.product_id = first_product.product_id
 )

@@ -28,8 +28,8 @@ final as (
         category,
         opened_at,
         closed_at,
-        cast({{ dbt.datediff('opened_at', 'closed_at', 'second') }} as {{ type_double() }})
-            / 3600.0 as hours_to_close,
+        cast({{ dbt.datediff('opened_at', 'closed_at', 'second') }} as {{ type_double() }}) / 3600.0
+            as hours_to_close,
         updated_at,
         cast(version_count as {{ dbt.type_int() }}) as version_count,
         first_seen_partition_date

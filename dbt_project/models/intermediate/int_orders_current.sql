@@ -12,13 +12,13 @@ lifecycle_snapshots as (
 latest_orders as (
     select *
     from order_snapshots
-    where snapshot_date = (select max(snapshot_date) from order_snapshots)
+    where snapshot_date = (select max(all_orders.snapshot_date) from order_snapshots as all_orders)
 ),
 
 latest_lifecycle as (
     select *
     from lifecycle_snapshots
-    where snapshot_date = (select max(snapshot_date) from lifecycle_snapshots)
+    where snapshot_date = (select max(all_lifecycles.snapshot_date) from lifecycle_snapshots as all_lifecycles)
 ),
 
 joined as (
@@ -40,10 +40,12 @@ joined as (
         lifecycle.delivered_at,
         lifecycle.canceled_at,
         lifecycle.refunded_at,
-        cast({{ dbt.datediff('orders.created_at', 'lifecycle.shipped_at', 'second') }} as {{ type_double() }})
-            / 3600.0 as hours_created_to_shipped,
-        cast({{ dbt.datediff('lifecycle.shipped_at', 'lifecycle.delivered_at', 'second') }} as {{ type_double() }})
-            / 3600.0 as hours_shipped_to_delivered,
+        cast(
+            {{ dbt.datediff('orders.created_at', 'lifecycle.shipped_at', 'second') }} as {{ type_double() }}
+        ) / 3600.0 as hours_created_to_shipped,
+        cast(
+            {{ dbt.datediff('lifecycle.shipped_at', 'lifecycle.delivered_at', 'second') }} as {{ type_double() }}
+        ) / 3600.0 as hours_shipped_to_delivered,
         orders.updated_at,
         orders.last_lsn,
         orders.last_operation,

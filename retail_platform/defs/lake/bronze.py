@@ -7,17 +7,13 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
-from retail_platform.lake.common import IO_RETRY_POLICY, partition_day, table_metadata
-from retail_platform.lake.landing import landing_key
+from retail_platform.lake.keys import bronze_key, landing_key
+from retail_platform.lake.metadata import IO_RETRY_POLICY, partition_day, table_metadata
 from retail_platform.lake.paths import partition_dir, partition_file
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
 from retail_platform.sources.registry import TABLES, TableSpec
-from retail_platform.transforms.bronze import concat_bronze, read_raw_text, to_bronze
-
-
-def bronze_key(spec: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey(["bronze", spec.table])
+from retail_platform.transforms.bronze import LINEAGE_COLUMNS, concat_bronze, read_raw_text, to_bronze
 
 
 def read_landing_partition(lake: LakeResource, spec: TableSpec, day: str) -> tuple[pl.DataFrame, list[str]]:
@@ -65,9 +61,7 @@ def build_bronze_asset(spec: TableSpec) -> dg.AssetsDefinition:
         frame, files = read_landing_partition(lake, spec, day)
         key = partition_file("bronze", spec.table, day)
         size = lake.write_parquet(key, frame)
-        undeclared = sorted(
-            set(frame.columns) - set(spec.column_names) - {"_source_file", "_row_number", "_ingested_at"}
-        )
+        undeclared = sorted(set(frame.columns) - set(spec.column_names) - set(LINEAGE_COLUMNS))
         missing = sorted(set(spec.column_names) - set(frame.columns))
         return dg.MaterializeResult(
             metadata={

@@ -1,48 +1,19 @@
-"""Schedules and sensors: the local daily schedule, the dbt run after it, the landing-zone sensor
-(cloud), declarative automation and the run-failure alert."""
+"""Sensors: the landing-zone sensor (on in the cloud deployments), declarative automation and the
+run-failure alert."""
 
-import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import dagster as dg
 
 from retail_platform.automation import alerts, landing
-from retail_platform.lake.bronze import bronze_assets, bronze_key
+from retail_platform.automation.settings import AutomationSettings
+from retail_platform.deployments import automation_default_status
+from retail_platform.lake.keys import bronze_key
 from retail_platform.lake.paths import partition_dir
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import FIRST_DAY
 from retail_platform.sources.registry import TABLES, TABLES_BY_NAME
-
-SCAN_DAYS_ENV = "RETAIL_LANDING_SCAN_DAYS"
-
-
-def daily_schedule(
-    job, default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.STOPPED
-) -> dg.ScheduleDefinition:
-    """Yesterday's partition of ``job`` at 01:00 UTC (after the sources' midnight export)."""
-    return dg.build_schedule_from_partitioned_job(
-        job, hour_of_day=1, minute_of_hour=0, default_status=default_status, name=f"{job.name}_schedule"
-    )
-
-
-def dbt_after_daily(daily_job, dbt_job, default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED):
-    """The dbt models for a day once that day's lake run succeeded (the dbt step of the schedule)."""
-
-    @dg.run_status_sensor(
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=[daily_job],
-        request_job=dbt_job,
-        name=f"{dbt_job.name}_after_{daily_job.name}",
-        default_status=default_status,
-    )
-    def _after(context: dg.RunStatusSensorContext):
-        partition = context.dagster_run.tags.get("dagster/partition")
-        if partition:
-            return dg.RunRequest(run_key=context.dagster_run.run_id, partition_key=partition)
-        return dg.SkipReason(f"run {context.dagster_run.run_id} has no partition")
-
-    return _after
 
 
 def landing_sensor(
@@ -52,21 +23,23 @@ def landing_sensor(
 ) -> dg.SensorDefinition:
     """Starts the bronze partitions of newly landed file sets, once per file set (cloud deployments).
 
-    Scans ``landing/<source>/<table>/dt=D/`` for the last ``RETAIL_LANDING_SCAN_DAYS`` (default 7)
-    complete days, so a late file in a past day's folder triggers that day again. One run per day,
+    Scans ``landing/<source>/<table>/dt=D/`` for the last ``automation.landing_scan_days`` (default 7,
+    ``RETAIL_LANDING_SCAN_DAYS``) complete days, so a late file in a past day's folder triggers that
+    day again. One run per day,
     for the tables whose files changed; silver and downstream follow by declarative automation.
     """
 
     @dg.sensor(
         name="landing_files_sensor",
-        target=dg.AssetSelection.assets(*bronze_assets),
+        target=dg.AssetSelection.groups("bronze"),
         default_status=default_status,
         minimum_interval_seconds=minimum_interval_seconds,
         description="Bronze partitions for newly landed files (once per file set).",
     )
-    def _landing(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
-        scan_days = int(os.environ.get(SCAN_DAYS_ENV, landing.DEFAULT_SCAN_DAYS))
-        days = landing.days_to_scan(today(), scan_days, date.fromisoformat(FIRST_DAY))
+    def _landing(
+        context: dg.SensorEvaluationContext, lake: LakeResource, automation: AutomationSettings
+    ) -> dg.SensorResult:
+        days = landing.days_to_scan(today(), automation.landing_scan_days, date.fromisoformat(FIRST_DAY))
         seen = landing.load_cursor(context.cursor)
         scanned: dict[tuple[str, date], str] = {}
         for day in days:
@@ -118,9 +91,9 @@ def _unmaterialized_assets(instance: dg.DagsterInstance, run_id: str) -> list[di
 
 
 @dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING)
-def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
+def run_failure_alert(context: dg.RunFailureSensorContext, automation: AutomationSettings) -> None:
     """Posts the failed run (job, steps, assets and partitions not materialized, UI link) to the
-    webhook in ``RETAIL_ALERT_WEBHOOK_URL``; without one, logs the alert."""
+    deployment's webhook (``RETAIL_ALERT_WEBHOOK_URL``); without one, logs the alert."""
     run = context.dagster_run
     failed_steps = [
         {
@@ -137,10 +110,15 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
         failed_steps=failed_steps,
         assets_not_materialized=_unmaterialized_assets(context.instance, run.run_id),
         partition=run.tags.get("dagster/partition"),
+        base_url=automation.webserver_url,
     )
-    url = os.environ.get(alerts.WEBHOOK_ENV, "").strip()
+    url = (automation.alert_webhook_url or "").strip()
     if not url:
-        context.log.warning(f"{alerts.WEBHOOK_ENV} is not set; alert not sent: {payload['text']}")
+        context.log.warning(f"no alert webhook (RETAIL_ALERT_WEBHOOK_URL) configured; not sent: {payload['text']}")
         return
     status = alerts.post_json(url, payload)
     context.log.info(f"alert for run {run.run_id} sent to the webhook (HTTP {status})")
+
+
+landing_files_sensor = landing_sensor(automation_default_status())
+retail_automation = automation_sensor()

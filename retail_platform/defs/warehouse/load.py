@@ -6,7 +6,8 @@ lineage in the UI runs unbroken from landing to the marts.
 
 import dagster as dg
 
-from retail_platform.lake.common import IO_RETRY_POLICY, partition_day
+from retail_platform.lake.keys import warehouse_key
+from retail_platform.lake.metadata import IO_RETRY_POLICY, partition_day
 from retail_platform.lake.paths import GOLD_DATASETS, history_table, partition_file
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
@@ -20,10 +21,6 @@ SILVER_TABLES = tuple(
 LOADED: tuple[tuple[str, str], ...] = tuple(("silver", t) for t in SILVER_TABLES) + tuple(
     ("gold", d) for d in GOLD_DATASETS
 )
-
-
-def warehouse_key(layer: str, table: str) -> dg.AssetKey:
-    return dg.AssetKey(["warehouse", layer, table])
 
 
 @dg.multi_asset(

@@ -4,20 +4,14 @@ import time
 
 import dagster as dg
 
-from retail_platform.lake.common import partition_day, previous_day, table_metadata
-from retail_platform.lake.paths import partition_file
-from retail_platform.lake.silver import history_table, read_previous_partition, silver_key
+from retail_platform.lake.keys import gold_key, silver_key
+from retail_platform.lake.metadata import partition_day, previous_day, table_metadata
+from retail_platform.lake.paths import history_table, partition_file
+from retail_platform.lake.state import read_previous_partition
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
-from retail_platform.sources.registry import table_spec
 from retail_platform.transforms import gold
 
-
-def gold_key(dataset: str) -> dg.AssetKey:
-    return dg.AssetKey(["gold", dataset])
-
-
-_ORDERS = table_spec("orders")
 _GOLD = {"partitions_def": daily_partitions, "group_name": "gold", "kinds": {"polars", "parquet"}}
 
 
@@ -66,7 +60,7 @@ def sales(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
 @dg.asset(
     key=gold_key("order_lifecycle"),
     deps=[
-        silver_key(history_table(_ORDERS)),
+        silver_key(history_table("orders")),
         dg.AssetDep(
             gold_key("order_lifecycle"), partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
         ),
@@ -77,9 +71,9 @@ def sales(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Materiali
 )
 def order_lifecycle(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
     started, day = time.monotonic(), partition_day(context)
-    changes = _silver(lake, history_table(_ORDERS), day.isoformat())
+    changes = _silver(lake, history_table("orders"), day.isoformat())
     previous = read_previous_partition(
-        lake, _ORDERS, "order_lifecycle", day.isoformat(), previous_day(day).isoformat(), layer="gold"
+        lake, "orders", "order_lifecycle", day.isoformat(), previous_day(day).isoformat(), layer="gold"
     )
     frame = gold.order_lifecycle(previous, changes)
     by_status = dict(frame.group_by("current_status").len().iter_rows())

@@ -1,4 +1,5 @@
-"""Small helpers shared by the lake layers' assets."""
+"""What lake steps share: the I/O retry policy, the partition day, and the metadata every
+materialization reports (row count, URI, schema, a preview)."""
 
 import time
 from datetime import date

@@ -7,22 +7,13 @@ bytes and leaves existing identical files untouched, so bronze lineage stays sta
 
 import dagster as dg
 
-from retail_platform.lake.common import IO_RETRY_POLICY, partition_day
+from retail_platform.lake.keys import landing_key
+from retail_platform.lake.metadata import IO_RETRY_POLICY, partition_day
 from retail_platform.lake.paths import partition_dir
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
-from retail_platform.sources.registry import TABLES, TableSpec
-
-
-def landing_key(spec: TableSpec) -> dg.AssetKey:
-    return dg.AssetKey(["landing", spec.table])
-
-
-class SourceSimulator(dg.ConfigurableResource):
-    """Seed and volume of the synthetic source systems (``RETAIL_SEED``, ``RETAIL_VOLUME``)."""
-
-    seed: int = 7
-    volume: int = 1000
+from retail_platform.sources.registry import TABLES
+from retail_platform.sources.simulator import SourceSimulator
 
 
 @dg.multi_asset(
@@ -43,26 +34,22 @@ class SourceSimulator(dg.ConfigurableResource):
 )
 def source_systems(context: dg.AssetExecutionContext, lake: LakeResource, sources: SourceSimulator):
     """Every source system's export for the day (simulated)."""
-    # Imported here: Faker is only needed by the step that simulates the sources.
-    from retail_platform.sources.generator import generate_day
-
     day = partition_day(context)
-    specs = {spec.table: spec for spec in TABLES}
-    files = generate_day(day, seed=sources.seed, volume=sources.volume)
     by_table: dict[str, list] = {}
-    for landed in files:
+    for landed in sources.export_day(day):
         by_table.setdefault(landed.table, []).append(landed)
-    for table, spec in specs.items():
+    for spec in TABLES:
         if landing_key(spec) not in context.selected_asset_keys:
             continue
-        directory = partition_dir("landing", table, day, source=spec.source)
-        written = sum(lake.write_bytes(f"{directory}/{f.name}", f.content) for f in by_table.get(table, []))
+        directory = partition_dir("landing", spec.table, day, source=spec.source)
+        files = by_table.get(spec.table, [])
+        written = sum(lake.write_bytes(f"{directory}/{f.name}", f.content) for f in files)
         yield dg.MaterializeResult(
             asset_key=landing_key(spec),
             metadata={
-                "files": len(by_table.get(table, [])),
+                "files": len(files),
                 "files_written": written,
-                "bytes": sum(len(f.content) for f in by_table.get(table, [])),
+                "bytes": sum(len(f.content) for f in files),
                 "dagster/uri": lake.uri(directory),
                 "seed": sources.seed,
                 "volume": sources.volume,

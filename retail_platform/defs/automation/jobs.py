@@ -1,0 +1,54 @@
+"""The jobs (selected by layer group), the local daily schedule and the dbt run after it."""
+
+import dagster as dg
+
+from retail_platform.defs.quality.freshness import partition_freshness_checks
+from retail_platform.layers import DAILY_JOB, DBT_JOB, LAKE_GROUPS, WAREHOUSE_GROUPS
+
+
+@dg.definitions
+def jobs() -> dg.Definitions:
+    # Freshness checks are evaluated by their sensor at each deadline, not by the runs they watch.
+    freshness = dg.AssetSelection.checks(*partition_freshness_checks())
+    retail_daily = dg.define_asset_job(
+        DAILY_JOB,
+        selection=dg.AssetSelection.groups(*LAKE_GROUPS) - freshness,
+        description="One business date through the lake: landing -> bronze -> silver -> gold -> warehouse load.",
+    )
+    warehouse_dbt = dg.define_asset_job(
+        DBT_JOB,
+        selection=dg.AssetSelection.groups(*WAREHOUSE_GROUPS) - freshness,
+        description="The dbt models: staging, intermediate, dimensions, then the daily facts for the run's "
+        "partition range (one dbt invocation), then the other facts and the marts.",
+    )
+    return dg.Definitions(
+        jobs=[retail_daily, warehouse_dbt],
+        schedules=[daily_schedule(retail_daily)],
+        sensors=[dbt_after_daily(retail_daily, warehouse_dbt)],
+    )
+
+
+def daily_schedule(job, default_status=dg.DefaultScheduleStatus.STOPPED) -> dg.ScheduleDefinition:
+    """Yesterday's partition of ``job`` at 01:00 UTC (after the sources' midnight export)."""
+    return dg.build_schedule_from_partitioned_job(
+        job, hour_of_day=1, minute_of_hour=0, default_status=default_status, name=f"{job.name}_schedule"
+    )
+
+
+def dbt_after_daily(daily_job, dbt_job, default_status=dg.DefaultSensorStatus.STOPPED) -> dg.SensorDefinition:
+    """The dbt models for a day once that day's lake run succeeded (the dbt step of the schedule)."""
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[daily_job],
+        request_job=dbt_job,
+        name=f"{dbt_job.name}_after_{daily_job.name}",
+        default_status=default_status,
+    )
+    def _after(context: dg.RunStatusSensorContext):
+        partition = context.dagster_run.tags.get("dagster/partition")
+        if partition:
+            return dg.RunRequest(run_key=context.dagster_run.run_id, partition_key=partition)
+        return dg.SkipReason(f"run {context.dagster_run.run_id} has no partition")
+
+    return _after

@@ -1,0 +1,112 @@
+"""dbt models as Dagster assets.
+
+Three groups of models, so that a run never has to go back and forth between them: upstream
+models (staging, intermediate, dimensions; not partitioned), the date-driven incremental facts
+(dbt tag ``daily``; partitioned like the lake, single-run backfills: a 30-day backfill is one dbt
+invocation that receives the window as ``min_date``/``max_date`` vars) and everything downstream
+(other facts and marts; not partitioned). dbt tests become asset checks.
+
+The manifest is read when the definitions load, not when this module is imported: a missing one
+is a clear error then (``make prepare``), and ``dagster dev`` parses it on the fly.
+"""
+
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from retail_platform.partitions import daily_partitions
+from retail_platform.warehouse.project import prepared_manifest, retail_dbt_project
+from retail_platform.warehouse.resources import WarehouseResource
+from retail_platform.warehouse.translator import translator
+
+DAILY = "tag:daily"
+UPSTREAM = "path:models/staging path:models/intermediate path:models/dimensions"
+
+
+def dbt_build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    run_vars: Mapping[str, str] | None = None,
+) -> Iterator:
+    """``dbt build`` of the step's selection against this deployment's warehouse. The connection
+    goes in as dbt vars (profiles.yml reads them), the target is the resource's: nothing
+    process-wide changes."""
+    warehouse.prepare_for_dbt()
+    dbt_vars = {**warehouse.dbt_vars(), **(run_vars or {})}
+    # "buildable": a test runs with the step that builds the last of its parents, so a test between
+    # a fact and a dimension runs with the fact, never before the fact exists.
+    args = ["build", "--indirect-selection", "buildable", "--vars", json.dumps(dbt_vars)]
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    # Row counts are read once dbt has exited, not by dagster-dbt's fetch_row_counts() while it
+    # runs: the local DuckDB file takes one writer at a time, and that holds the file open.
+    yield from with_row_counts(events, invocation.manifest, warehouse)
+    if not invocation.is_successful():
+        raise invocation.get_error() or dg.Failure("dbt build failed; see the step's dbt logs")
+
+
+def with_row_counts(events: list, manifest: Mapping, warehouse: WarehouseResource) -> Iterator:
+    """The dbt step's events, model materializations carrying ``dagster/row_count``."""
+    nodes = manifest["nodes"]
+    relations = {}
+    for event in events:
+        unique_id = _unique_id(event)
+        if unique_id in nodes and nodes[unique_id]["resource_type"] in ("model", "snapshot", "seed"):
+            relations[unique_id] = (nodes[unique_id]["schema"], nodes[unique_id]["alias"])
+    counts = warehouse.row_counts(sorted(set(relations.values())))
+    for event in events:
+        relation = relations.get(_unique_id(event))
+        if relation in counts and isinstance(event, (dg.Output, dg.AssetMaterialization)):
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[relation]})
+        yield event
+
+
+def _unique_id(event) -> str | None:
+    value = (getattr(event, "metadata", None) or {}).get("unique_id")
+    return getattr(value, "value", value)
+
+
+@functools.cache
+def dbt_model_assets() -> tuple[dg.AssetsDefinition, ...]:
+    manifest = prepared_manifest()
+    common = {"manifest": manifest, "dagster_dbt_translator": translator, "project": retail_dbt_project}
+
+    @dbt_assets(select=UPSTREAM, name="dbt_upstream_models", pool="warehouse", **common)
+    def dbt_upstream_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        yield from dbt_build(context, dbt, warehouse)
+
+    @dbt_assets(
+        select=DAILY,
+        name="dbt_daily_models",
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="warehouse",
+        **common,
+    )
+    def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        window = context.partition_time_window
+        yield from dbt_build(
+            context,
+            dbt,
+            warehouse,
+            {
+                "min_date": window.start.date().isoformat(),
+                "max_date": (window.end - timedelta(days=1)).date().isoformat(),
+            },
+        )
+
+    @dbt_assets(exclude=f"{DAILY} {UPSTREAM}", name="dbt_downstream_models", pool="warehouse", **common)
+    def dbt_downstream_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        yield from dbt_build(context, dbt, warehouse)
+
+    return dbt_upstream_models, dbt_daily_models, dbt_downstream_models
+
+
+@dg.definitions
+def warehouse_models() -> dg.Definitions:
+    return dg.Definitions(assets=list(dbt_model_assets()))

@@ -1,0 +1,1 @@
+"""One builder per exported table: typed columns -> registry text columns -> injected defects."""
