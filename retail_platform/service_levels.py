@@ -46,7 +46,7 @@ def freshness_policy(group: str | None) -> dg.FreshnessPolicy | None:
 
 def with_service_level(spec: dg.AssetSpec) -> dg.AssetSpec:
     attributes: dict = {}
-    condition = condition_for(spec.group_name, spec.partitions_def is not None, spec.key)
+    condition = condition_for(spec.group_name)
     if condition is not None:
         attributes["automation_condition"] = condition
     policy = freshness_policy(spec.group_name)

@@ -1,6 +1,7 @@
 """The README's main command, end to end: `python -m retail_platform run` through Dagster, from
 landing to the dbt marts in the DuckDB warehouse."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -55,18 +56,25 @@ def test_run_prints_a_summary_and_writes_every_layer(built):
     assert pl.read_parquet(built / "lake/gold/order_lifecycle/dt=2026-11-04/part-0.parquet").height > 0
 
 
-def test_runs_are_recorded_in_the_dagster_instance(built, monkeypatch):
+def test_the_range_is_two_runs_recorded_in_the_dagster_instance(built, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(built / "dagster_home"))
     with dg.DagsterInstance.get() as instance:
-        runs = instance.get_runs()
-    lake_runs = sorted(r.tags["dagster/partition"] for r in runs if "dagster/partition" in r.tags)
-    assert lake_runs == DAYS
-    dbt_runs = [r for r in runs if r.tags.get("dagster/asset_partition_range_start")]
-    assert [
-        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in dbt_runs
-    ] == [(START, END)]
-    assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
-    assert len(runs) == len(DAYS) + 1
+        runs = sorted(instance.get_runs(), key=lambda r: instance.get_run_record_by_id(r.run_id).create_timestamp)
+        # One lake run and one dbt run, each over the whole range.
+        assert [r.job_name for r in runs] == ["retail_daily", "warehouse_dbt"]
+        assert {
+            (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in runs
+        } == {(START, END)}
+        assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+        # ... and yet every day has its own materialization, with its own row count.
+        records = instance.fetch_materializations(dg.AssetKey(["silver", "pos_transaction_lines"]), limit=100).records
+        counts = {r.partition_key: r.asset_materialization.metadata["dagster/row_count"].value for r in records}
+        assert sorted(counts) == DAYS
+        assert len(set(counts.values())) == len(DAYS)  # the generator's days differ in size
+        checks = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey(["silver", "pos_transaction_lines"]), "row_conservation"), limit=100
+        )
+        assert sorted(c.partition for c in checks) == DAYS
 
 
 def test_every_contract_model_is_built(built):
@@ -239,17 +247,26 @@ def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tm
         raise_on_error=False,
     )
     assert not result.success
-    # The staging model of gold.sales carries the test, so the failure stops the run right there.
+    # The staging model of gold.sales carries the test: dbt builds nothing downstream of it.
     checks = [
         e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    failing = {(c.asset_key.to_user_string(), c.check_name) for c in checks if not c.passed}
+    errors = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    failing = {(c.asset_key.to_user_string(), c.check_name) for c in errors}
     assert failing == {("stg_gold__sales", "accepted_values_stg_gold__sales_channel__store__online")}
-    assert [e.step_key for e in result.all_events if e.is_step_failure] == ["dbt_upstream_models"]
-    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
-    assert started == {"dbt_upstream_models"}  # the daily facts and the marts never ran
+    assert [e.step_key for e in result.all_events if e.is_step_failure] == ["dbt_models"]
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert "stg_pos__transactions" in materialized  # not downstream of the failure: built
-    assert not materialized & {"fct_sales", "agg_daily_sales", "mart_order_kpis", "mart_customer_360"}
+    # Exactly what lies downstream of the failed test was held back; everything else was built.
+    manifest = json.loads(retail_dbt_project.manifest_path.read_text())
+    downstream, frontier = set(), ["model.retail.stg_gold__sales"]
+    while frontier:
+        for child in manifest["child_map"][frontier.pop()]:
+            if child.startswith("model.") and child not in downstream:
+                downstream.add(child)
+                frontier.append(child)
+    held_back = {manifest["nodes"][m]["name"] for m in downstream}
+    assert {"fct_sales", "agg_daily_sales"} <= held_back
+    assert not materialized & held_back
+    assert "stg_pos__transactions" in materialized and "dim_customers" in materialized
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         assert con.execute("select sum(net_revenue_usd) from marts.agg_daily_sales").fetchone()[0] == revenue_before

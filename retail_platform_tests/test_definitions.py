@@ -12,6 +12,7 @@ import pytest
 
 from retail_platform.definitions import defs
 from retail_platform.layers import DAILY_JOB, DBT_JOB
+from retail_platform.partitions import daily_partitions
 from retail_platform.sources.registry import TABLES
 
 
@@ -41,18 +42,15 @@ def test_every_registry_table_has_its_layers_and_checks():
     assert ("silver/orders", "unique_key") in checks
 
 
-def test_every_daily_asset_shares_one_partitioning_and_the_jobs_cover_the_graph():
+def test_every_asset_shares_one_partitioning_and_takes_a_range_in_one_run():
     graph = defs.resolve_asset_graph()
-    partitioned = {k.to_user_string(): graph.get(k).partitions_def for k in graph.get_all_asset_keys()}
-    assert len({p for p in partitioned.values() if p is not None}) == 1
-    # Everything in the lake and the incremental facts are daily; the other dbt models are not.
-    assert partitioned["fct_sales"] is not None and partitioned["fct_inventory_daily"] is not None
-    assert partitioned["mart_order_kpis"] is None and partitioned["stg_pos__transactions"] is None
-    assert all(
-        partitioned[k] is not None
-        for k in partitioned
-        if k.split("/")[0] in ("landing", "bronze", "silver", "gold", "warehouse")
-    )
+    nodes = [graph.get(k) for k in graph.get_all_asset_keys()]
+    # One partitions definition and a single-run backfill policy for every asset, lake and dbt alike:
+    # that is what lets a backfill of the whole graph be one run.
+    assert {n.partitions_def for n in nodes} == {daily_partitions}
+    assert {n.backfill_policy for n in nodes} == {dg.BackfillPolicy.single_run()}
+    # Nothing waits for its own previous partition (a self-dependent asset gets runs of its own).
+    assert all(n.key not in n.parent_keys for n in nodes)
     daily = defs.resolve_job_def(DAILY_JOB)
     dbt = defs.resolve_job_def(DBT_JOB)
     assert isinstance(daily.partitions_def, dg.DailyPartitionsDefinition)
@@ -182,6 +180,24 @@ def test_a_missing_dbt_manifest_is_a_clear_error_naming_the_fix(tmp_path, monkey
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
     with pytest.raises(project.DbtManifestMissing, match=r"dbt manifest not found at .*`make prepare`"):
         project.prepared_manifest()
+
+
+def test_dagster_dev_parses_the_dbt_project_only_when_a_dbt_file_changed(tmp_path):
+    from dagster_dbt import DbtProject
+
+    from retail_platform.warehouse import project
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(project.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    copied = DbtProject(project_dir=copy, profiles_dir=copy)
+    assert not project.manifest_is_current(copied)  # none yet
+    Path(copied.manifest_path).parent.mkdir(parents=True)
+    Path(copied.manifest_path).write_text("{}")
+    assert project.manifest_is_current(copied)
+    model = next((copy / "models").rglob("*.sql"))
+    later = Path(copied.manifest_path).stat().st_mtime + 5
+    os.utime(model, (later, later))  # a model edited after the parse
+    assert not project.manifest_is_current(copied)
 
 
 @pytest.mark.parametrize("command", [["check", "defs"], ["list", "defs", "--json"]])

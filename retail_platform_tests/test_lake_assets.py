@@ -196,3 +196,87 @@ def test_cdc_state_refuses_to_restart_from_empty_after_a_gap(resources, lake):
     message = next(e for e in later.all_events if e.is_step_failure).step_failure_data.error.message
     assert "the state stops at 2026-11-06" in message and "2026-11-07 .. 2026-11-07 are missing" in message
     assert not lake.exists(partition_file("silver", "orders", "2026-11-08"))
+
+
+# --- a range of days in one run ------------------------------------------------------------------
+
+
+def materialize_range(resources: dict, first: str, last: str, **kwargs) -> dg.ExecuteInProcessResult:
+    """What a UI backfill or the CLI launches: one run, every daily asset over the range in one step."""
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    return dg.materialize(ALL_ASSETS, resources=resources, tags=tags, **kwargs)
+
+
+def lake_bytes(lake, day: str) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(lake.root)): p.read_bytes()
+        for p in Path(lake.root).rglob("*.parquet")
+        if f"dt={day}" in str(p) and "/landing/" not in str(p)
+    }
+
+
+def test_a_range_in_one_run_writes_what_day_by_day_runs_write(two_days, resources, lake, tmp_path):
+    from retail_platform.lake.storage import LocalLake
+
+    range_lake = LocalLake(root=str(tmp_path / "range_lake"))
+    result = materialize_range({**resources, "lake": range_lake}, DAYS[0], DAYS[-1])
+    assert result.success
+    # One step per asset for both days: the CDC state and the order lifecycle carried day to day.
+    starts = [e.step_key for e in result.all_events if e.event_type_value == "STEP_START"]
+    assert len(starts) == len(set(starts))
+    for day in DAYS:
+        by_day, in_range = lake_bytes(lake, day), lake_bytes(range_lake, day)
+        assert in_range.keys() == by_day.keys() and len(in_range) > 30
+        # Lineage columns name each file's landing path and time: compare the data, not the bytes.
+        for path in by_day:
+            assert (
+                pl.read_parquet(lake.root + "/" + path)
+                .drop("_ingested_at", strict=False)
+                .equals(pl.read_parquet(range_lake.root + "/" + path).drop("_ingested_at", strict=False))
+            ), path
+
+
+def test_each_day_of_a_range_reports_its_own_metadata_and_check_results(resources):
+    result = materialize_range(resources, DAYS[0], DAYS[-1])
+    rows = {
+        m.partition: m.metadata["rows_in"].value
+        for m in result.asset_materializations_for_node("silver__pos_transaction_lines")
+    }
+    assert sorted(rows) == DAYS and rows[DAYS[0]] != rows[DAYS[1]]
+    evaluations = check_results(result)
+    conservation = [e for e in evaluations if e.check_name == "row_conservation"]
+    assert sorted({e.partition for e in conservation}) == DAYS
+    assert len(conservation) == len(DAYS) * len(TABLES) and all(e.passed for e in conservation)
+    # Every result points at the materialization of its own day.
+    by_partition = {(m.asset_key, m.partition): m for m in result.get_asset_materialization_events() if m.partition}
+    assert all(e.target_materialization_data is not None for e in conservation)
+    assert len({e.target_materialization_data.storage_id for e in conservation}) == len(conservation)
+    assert all((e.asset_key, e.partition) in {(k, p) for k, p in by_partition} for e in conservation)
+
+
+def test_a_failed_blocking_check_in_a_range_names_the_day(resources, monkeypatch):
+    import dataclasses
+
+    from retail_platform.defs.lake import silver
+
+    # A regression that lets one row through twice, on the second day only.
+    real_clean = silver.clean
+
+    def clean_twice_on_day_two(spec, bronze):
+        result = real_clean(spec, bronze)
+        if spec.table == "orders" and f"dt={DAYS[1]}" in bronze.select(pl.col("_source_file").first()).collect().item():
+            result = dataclasses.replace(result, silver=pl.concat([result.silver, result.silver.head(1)]))
+        return result
+
+    monkeypatch.setattr(silver, "clean", clean_twice_on_day_two)
+    orders = dg.AssetSelection.assets(["landing", "orders"], ["bronze", "orders"], ["silver", "orders_history"])
+    result = materialize_range(resources, DAYS[0], DAYS[-1], selection=orders, raise_on_error=False)
+    assert not result.success
+    failed = {(e.check_name, e.partition) for e in check_results(result) if not e.passed}
+    assert failed == {("unique_key", DAYS[1]), ("row_conservation", DAYS[1])}
+    # Both days were written and recorded; the step fails naming the day and the checks.
+    assert {m.partition for m in result.asset_materializations_for_node("silver__orders_history")} == set(DAYS)
+    message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
+    assert f"silver/orders_history unique_key on {DAYS[1]}" in message
+    assert f"silver/orders_history row_conservation on {DAYS[1]}" in message
+    assert DAYS[0] not in message

@@ -136,7 +136,7 @@ def test_a_duplicate_order_key_blocks_gold_warehouse_and_dbt_of_that_day_only(re
     assert not done & {"silver/orders", "gold/sales", "gold/order_lifecycle", "gold/inventory_position"}
     assert not any(k.startswith("warehouse/") for k in done)
     started = {e.step_key for e in bad.all_events if e.event_type_value == "STEP_START"}
-    assert not started & {"dbt_upstream_models", "dbt_daily_models", "dbt_downstream_models", "warehouse_load"}
+    assert not started & {"dbt_models", "warehouse_load"}
 
 
 def test_the_anomaly_check_reads_history_from_the_instance_and_flags_a_tenth_of_the_volume(lake, warehouse):

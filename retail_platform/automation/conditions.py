@@ -19,35 +19,15 @@ LATE_DATA_WINDOW = timedelta(days=14)
 MARTS_CRON = "0 0 * * *"
 
 
-def daily_eager(key: dg.AssetKey | None = None, window: timedelta = LATE_DATA_WINDOW) -> dg.AutomationCondition:
+def daily_eager(window: timedelta = LATE_DATA_WINDOW) -> dg.AutomationCondition:
     """``eager()`` over the last ``window`` of partitions instead of the latest one only, and
     waiting for the upstream blocking checks of the same partition.
 
-    The asset's own previous partition (the CDC state and the order lifecycle build on
-    yesterday's) does not count as a missing dependency: on the first landed day it never
-    exists, and ``eager()`` would wait forever. The asset itself refuses a real gap.
+    Yesterday's CDC state and order lifecycle are read from the lake, not declared as deps: the
+    asset itself refuses to start a day whose yesterday is missing while an earlier day exists.
     """
     condition = AC.eager().replace("in_latest_time_window", AC.in_latest_time_window(window))
-    checks_passed = AC.all_deps_blocking_checks_passed()
-    if key is not None:
-        itself = dg.AssetSelection.assets(key)
-        condition = condition.replace("any_deps_missing", AC.any_deps_missing().ignore(itself))
-        checks_passed = checks_passed.ignore(itself)
-    return (condition & checks_passed).with_label(f"daily_eager({window.days}d)")
-
-
-def follow_upstream() -> dg.AutomationCondition:
-    """For unpartitioned models over daily assets: run when any upstream updates.
-
-    ``eager()`` would wait forever here: it refuses to run while any dep is missing, and an
-    unpartitioned model depends on every daily partition since 2024-01-01, most never landed.
-    """
-    return (
-        (AC.newly_missing() | AC.any_deps_updated()).since_last_handled()
-        & ~AC.any_deps_in_progress()
-        & ~AC.in_progress()
-        & AC.all_deps_blocking_checks_passed()
-    ).with_label("follow_upstream")
+    return (condition & AC.all_deps_blocking_checks_passed()).with_label(f"daily_eager({window.days}d)")
 
 
 def marts_on_cron(cron: str = MARTS_CRON) -> dg.AutomationCondition:
@@ -55,12 +35,11 @@ def marts_on_cron(cron: str = MARTS_CRON) -> dg.AutomationCondition:
     return (AC.on_cron(cron) & AC.all_deps_blocking_checks_passed()).with_label(f"marts_on_cron({cron})")
 
 
-def condition_for(
-    group: str | None, partitioned: bool, key: dg.AssetKey | None = None
-) -> dg.AutomationCondition | None:
-    """Landing is external and bronze is started by the landing sensor (or the schedule)."""
+def condition_for(group: str | None) -> dg.AutomationCondition | None:
+    """Landing is external and bronze is started by the landing sensor (or the schedule). Every
+    asset is daily-partitioned (one partitions definition across the graph)."""
     if group in (None, "landing", "bronze"):
         return None
     if group == "marts":
         return marts_on_cron()
-    return daily_eager(key) if partitioned else follow_upstream()
+    return daily_eager()

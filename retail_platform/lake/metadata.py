@@ -1,4 +1,4 @@
-"""What lake steps share: the I/O retry policy, the partition day, and the metadata every
+"""What lake steps share: the I/O retry policy, the day before, and the metadata every
 materialization reports (row count, URI, schema, a preview)."""
 
 import time
@@ -12,10 +12,6 @@ PREVIEW_ROWS = 5
 # I/O steps (landing, bronze, warehouse load) retry transient store/network errors: 1s, 2s, 4s,
 # each +-jitter so that parallel steps hitting the same store do not retry in lockstep.
 IO_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
-
-
-def partition_day(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> date:
-    return date.fromisoformat(context.partition_key)
 
 
 def previous_day(day: date) -> date:

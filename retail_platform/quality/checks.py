@@ -8,11 +8,15 @@ accepted values, referential integrity. Not blocking (severity WARN): row-count 
 schema change: an unusual day or a new column deserves a look, not a stopped pipeline.
 """
 
+import contextlib
+import warnings
+from collections.abc import Mapping
 from datetime import date
 
 import dagster as dg
 import polars as pl
 
+from retail_platform.partitions import daily_partitions
 from retail_platform.quality import rules, stats
 from retail_platform.sources.registry import TableSpec
 from retail_platform.transforms.silver import duplicate_keys, null_keys
@@ -22,6 +26,22 @@ UNIQUE_KEY = "unique_key"
 NOT_NULL_KEYS = "not_null_keys"
 ACCEPTED_VALUES = "accepted_values"
 ROW_COUNT_ANOMALY = "row_count_anomaly"
+
+
+@contextlib.contextmanager
+def partitioned_checks():
+    """Checks with a result per day (a failed day is named in the UI's Partition column). The
+    feature is marked preview in Dagster 1.13: exactly that warning is filtered."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", category=dg.PreviewWarning, message="Specifying a partitions_def on an AssetCheckSpec"
+        )
+        yield
+
+
+def daily_check_spec(name: str, *, asset: dg.AssetKey, **kwargs) -> dg.AssetCheckSpec:
+    with partitioned_checks():
+        return dg.AssetCheckSpec(name, asset=asset, partitions_def=daily_partitions, **kwargs)
 
 
 # --- what the registry says -------------------------------------------------------------------
@@ -45,7 +65,7 @@ def accepted_values(spec: TableSpec) -> dict[str, tuple[str, ...]]:
 def conservation_specs(key: dg.AssetKey, primary_key: tuple[str, ...]) -> list[dg.AssetCheckSpec]:
     return [
         # Blocking: a partition that lost or invented rows must not feed gold or the warehouse.
-        dg.AssetCheckSpec(
+        daily_check_spec(
             CONSERVATION,
             asset=key,
             blocking=True,
@@ -56,7 +76,7 @@ def conservation_specs(key: dg.AssetKey, primary_key: tuple[str, ...]) -> list[d
 
 
 def unique_key_spec(key: dg.AssetKey, columns: tuple[str, ...]) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
+    return daily_check_spec(
         UNIQUE_KEY, asset=key, blocking=True, description=f"exactly one row per ({', '.join(columns)}), no null key"
     )
 
@@ -74,7 +94,7 @@ def unique_key_result(key: dg.AssetKey, frame: pl.DataFrame, columns: tuple[str,
 def silver_check_specs(spec: TableSpec, key: dg.AssetKey, *, state: bool = False) -> list[dg.AssetCheckSpec]:
     specs = [
         # Blocking: gold and the warehouse join on these keys; a null one silently drops rows there.
-        dg.AssetCheckSpec(
+        daily_check_spec(
             NOT_NULL_KEYS,
             asset=key,
             blocking=True,
@@ -84,7 +104,7 @@ def silver_check_specs(spec: TableSpec, key: dg.AssetKey, *, state: bool = False
     if accepted_values(spec):
         # Blocking: status and currency drive the FX conversion and the order KPIs downstream.
         specs.append(
-            dg.AssetCheckSpec(
+            daily_check_spec(
                 ACCEPTED_VALUES,
                 asset=key,
                 blocking=True,
@@ -93,7 +113,7 @@ def silver_check_specs(spec: TableSpec, key: dg.AssetKey, *, state: bool = False
         )
     if not state:  # the CDC state is cumulative: its size follows the history, not the day's feed
         specs.append(
-            dg.AssetCheckSpec(
+            daily_check_spec(
                 ROW_COUNT_ANOMALY,
                 asset=key,
                 description=f"row count within {stats.THRESHOLD:g} robust deviations (MAD) of the median of the last "
@@ -158,16 +178,25 @@ def row_count_history(instance: dg.DagsterInstance, key: dg.AssetKey, days: list
     return history
 
 
-def row_count_anomaly_result(
-    instance: dg.DagsterInstance, key: dg.AssetKey, day: date, row_count: int
-) -> dg.AssetCheckResult:
-    history = row_count_history(instance, key, stats.comparable_days(day))
-    verdict = stats.row_count_anomaly(day, row_count, history)
-    return dg.AssetCheckResult(
-        check_name=ROW_COUNT_ANOMALY,
-        asset_key=key,
-        passed=not verdict.anomalous,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata=verdict.as_metadata(),
-        description="not enough comparable days of history: skipped" if verdict.skipped else None,
+def row_count_anomaly_results(
+    instance: dg.DagsterInstance, key: dg.AssetKey, row_counts: Mapping[date, int]
+) -> dict[date, dg.AssetCheckResult]:
+    """The anomaly verdict of each day of a step, against the history recorded in the instance and
+    the step's own earlier days (a backfilled month is judged against itself as it goes)."""
+    comparable = {day: stats.comparable_days(day) for day in row_counts}
+    recorded = row_count_history(
+        instance, key, sorted({d for days in comparable.values() for d in days} - set(row_counts))
     )
+    known = {**recorded, **row_counts}
+    results = {}
+    for day, row_count in row_counts.items():
+        verdict = stats.row_count_anomaly(day, row_count, {d: known[d] for d in comparable[day] if d in known})
+        results[day] = dg.AssetCheckResult(
+            check_name=ROW_COUNT_ANOMALY,
+            asset_key=key,
+            passed=not verdict.anomalous,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=verdict.as_metadata(),
+            description="not enough comparable days of history: skipped" if verdict.skipped else None,
+        )
+    return results

@@ -1,11 +1,13 @@
 """The warehouse as a resource: where silver and gold partitions are loaded for dbt."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import PrivateAttr
 
 PARTITION_COLUMN = "_partition_date"
 
@@ -19,6 +21,12 @@ class WarehouseResource(dg.ConfigurableResource):
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Rows in each (schema, table) that exists."""
         raise NotImplementedError
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Many ``replace_partition`` calls in a row (a range step): a warehouse may keep its
+        connection open for them."""
+        yield
 
     def prepare_for_dbt(self) -> None:
         """Make sure what dbt builds into exists (a branch deployment's clone of prod)."""
@@ -36,9 +44,13 @@ class DuckDBWarehouse(WarehouseResource):
     """The local deployment's embedded DuckDB file (``$RETAIL_DATA_DIR/warehouse.duckdb``)."""
 
     path: str
+    _open: object | None = PrivateAttr(default=None)
 
     @contextmanager
     def connect(self):
+        if self._open is not None:  # inside a session: its connection
+            yield self._open
+            return
         import duckdb
 
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +59,17 @@ class DuckDBWarehouse(WarehouseResource):
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """One connection for the whole step: opening the file once instead of per table and day
+        (30 days x 17 tables: 17.5 s of the load step, most of it connecting)."""
+        with self.connect() as con:
+            self._open = con
+            try:
+                yield
+            finally:
+                self._open = None
 
     def replace_partition(self, schema: str, table: str, day: date, frame: pl.DataFrame) -> int:
         """Delete the day and insert it again in one transaction: reloading a day replaces it,
@@ -70,6 +93,8 @@ class DuckDBWarehouse(WarehouseResource):
             except Exception:
                 con.execute("rollback")
                 raise
+            finally:
+                con.unregister("batch")  # one day in memory, also in a long session
         return batch.height
 
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:

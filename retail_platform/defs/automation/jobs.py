@@ -5,6 +5,8 @@ import dagster as dg
 from retail_platform.defs.quality.freshness import partition_freshness_checks
 from retail_platform.layers import DAILY_JOB, DBT_JOB, LAKE_GROUPS, WAREHOUSE_GROUPS
 
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
 
 @dg.definitions
 def jobs() -> dg.Definitions:
@@ -13,7 +15,8 @@ def jobs() -> dg.Definitions:
     retail_daily = dg.define_asset_job(
         DAILY_JOB,
         selection=dg.AssetSelection.groups(*LAKE_GROUPS) - freshness,
-        description="One business date through the lake: landing -> bronze -> silver -> gold -> warehouse load.",
+        description="A day or a range of days through the lake, in one run: landing -> bronze -> silver -> gold -> "
+        "warehouse load.",
     )
     warehouse_dbt = dg.define_asset_job(
         DBT_JOB,
@@ -36,7 +39,7 @@ def daily_schedule(job, default_status=dg.DefaultScheduleStatus.STOPPED) -> dg.S
 
 
 def dbt_after_daily(daily_job, dbt_job, default_status=dg.DefaultSensorStatus.STOPPED) -> dg.SensorDefinition:
-    """The dbt models for a day once that day's lake run succeeded (the dbt step of the schedule)."""
+    """The dbt models for a day (or a range) once the lake run of that day (or range) succeeded."""
 
     @dg.run_status_sensor(
         run_status=dg.DagsterRunStatus.SUCCESS,
@@ -46,9 +49,13 @@ def dbt_after_daily(daily_job, dbt_job, default_status=dg.DefaultSensorStatus.ST
         default_status=default_status,
     )
     def _after(context: dg.RunStatusSensorContext):
-        partition = context.dagster_run.tags.get("dagster/partition")
-        if partition:
-            return dg.RunRequest(run_key=context.dagster_run.run_id, partition_key=partition)
+        tags = context.dagster_run.tags
+        if "dagster/partition" in tags:
+            return dg.RunRequest(run_key=context.dagster_run.run_id, partition_key=tags["dagster/partition"])
+        if RANGE_START in tags and RANGE_END in tags:  # a range run: the same range, one dbt run
+            return dg.RunRequest(
+                run_key=context.dagster_run.run_id, tags={RANGE_START: tags[RANGE_START], RANGE_END: tags[RANGE_END]}
+            )
         return dg.SkipReason(f"run {context.dagster_run.run_id} has no partition")
 
     return _after

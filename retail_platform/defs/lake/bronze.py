@@ -8,8 +8,9 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.lake.keys import bronze_key, landing_key
-from retail_platform.lake.metadata import IO_RETRY_POLICY, partition_day, table_metadata
+from retail_platform.lake.metadata import IO_RETRY_POLICY, table_metadata
 from retail_platform.lake.paths import partition_dir, partition_file
+from retail_platform.lake.ranges import RANGE_BACKFILL, DailyResults, step_days
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
 from retail_platform.sources.registry import TABLES, TableSpec
@@ -49,29 +50,31 @@ def build_bronze_asset(spec: TableSpec) -> dg.AssetsDefinition:
         key=bronze_key(spec),
         deps=[landing_key(spec)],
         partitions_def=daily_partitions,
+        backfill_policy=RANGE_BACKFILL,
         group_name="bronze",
         kinds={"polars", "parquet"},
         retry_policy=IO_RETRY_POLICY,
         description=f"Raw `{spec.table}` rows as text with lineage columns (`_source_file`, "
         "`_row_number`, `_ingested_at`). Nothing dropped.",
     )
-    def _bronze(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        started = time.monotonic()
-        day = partition_day(context).isoformat()
-        frame, files = read_landing_partition(lake, spec, day)
-        key = partition_file("bronze", spec.table, day)
-        size = lake.write_parquet(key, frame)
-        undeclared = sorted(set(frame.columns) - set(spec.column_names) - set(LINEAGE_COLUMNS))
-        missing = sorted(set(spec.column_names) - set(frame.columns))
-        return dg.MaterializeResult(
-            metadata={
+    def _bronze(context: dg.AssetExecutionContext, lake: LakeResource):
+        daily = DailyResults(context)
+        for day in step_days(context):
+            started = time.monotonic()
+            frame, files = read_landing_partition(lake, spec, day.isoformat())
+            key = partition_file("bronze", spec.table, day.isoformat())
+            size = lake.write_parquet(key, frame)
+            undeclared = sorted(set(frame.columns) - set(spec.column_names) - set(LINEAGE_COLUMNS))
+            missing = sorted(set(spec.column_names) - set(frame.columns))
+            metadata = {
                 **table_metadata(frame, uri=lake.uri(key), size_bytes=size, started=started),
                 "rows": frame.height,
                 "source_files": len(files),
                 "undeclared_columns": ", ".join(undeclared) or "none",
                 "missing_columns": ", ".join(missing) or "none",
             }
-        )
+            daily.materialized(bronze_key(spec), day, metadata)
+        yield from daily.events()
 
     return _bronze
 

@@ -11,15 +11,16 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.lake.keys import bronze_key, cleaned_key, silver_key
-from retail_platform.lake.metadata import partition_day, preview, previous_day, table_metadata
+from retail_platform.lake.metadata import preview, previous_day, table_metadata
 from retail_platform.lake.paths import cleaned_table, history_table, partition_file, quarantine_file
+from retail_platform.lake.ranges import RANGE_BACKFILL, DailyResults, step_days
 from retail_platform.lake.state import read_previous_partition
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
 from retail_platform.quality.checks import (
     CONSERVATION,
     conservation_specs,
-    row_count_anomaly_result,
+    row_count_anomaly_results,
     silver_check_results,
     silver_check_specs,
     unique_key_result,
@@ -78,6 +79,7 @@ def build_silver_asset(spec: TableSpec) -> dg.AssetsDefinition:
         key=key,
         deps=[bronze_key(spec)],
         partitions_def=daily_partitions,
+        backfill_policy=RANGE_BACKFILL,
         group_name="silver",
         kinds={"polars", "parquet"},
         check_specs=conservation_specs(key, keys) + silver_check_specs(spec, key),
@@ -89,11 +91,16 @@ def build_silver_asset(spec: TableSpec) -> dg.AssetsDefinition:
         + f" Rejected rows go to silver/_quarantine/{spec.table} with a reason.",
     )
     def _silver(context: dg.AssetExecutionContext, lake: LakeResource):
-        started, day = time.monotonic(), partition_day(context)
-        _, metadata, checks = clean_partition(lake, spec, day.isoformat())
-        yield dg.MaterializeResult(metadata={**metadata, "duration_s": round(time.monotonic() - started, 3)})
-        yield from checks
-        yield row_count_anomaly_result(context.instance, key, day, int(metadata["dagster/row_count"]))
+        daily, row_counts = DailyResults(context), {}
+        for day in step_days(context):
+            started = time.monotonic()
+            _, metadata, checks = clean_partition(lake, spec, day.isoformat())
+            daily.materialized(key, day, {**metadata, "duration_s": round(time.monotonic() - started, 3)})
+            daily.checked(day, checks)
+            row_counts[day] = int(metadata["dagster/row_count"])
+        for day, result in row_count_anomaly_results(context.instance, key, row_counts).items():
+            daily.checked(day, [result])
+        yield from daily.events()
 
     return _silver
 
@@ -105,12 +112,12 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        deps=[
-            history,
-            # Yesterday's state: a self-dependency, so backfills build the days in order.
-            dg.AssetDep(key, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)),
-        ],
+        # Yesterday's state is read from the lake, not declared as a self-dependency: Dagster's
+        # backfill planner runs a self-dependent asset alone, one run per layer. A range step builds
+        # its days in order, and a day whose yesterday is missing fails, naming it.
+        deps=[history],
         partitions_def=daily_partitions,
+        backfill_policy=RANGE_BACKFILL,
         group_name="silver",
         kinds={"polars", "parquet"},
         check_specs=[unique_key_spec(key, cdc.entity_key), *silver_check_specs(spec, key, state=True)],
@@ -118,26 +125,32 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
         f"greatest `{cdc.sequence_column}` per ({', '.join(cdc.entity_key)}); deletes kept as `is_deleted` tombstones.",
     )
     def _state(context: dg.AssetExecutionContext, lake: LakeResource):
-        started, day = time.monotonic(), partition_day(context)
-        changes = lake.read_parquet(partition_file("silver", history_table(spec.table), day.isoformat()))
-        previous = read_previous_partition(lake, spec.table, spec.table, day.isoformat(), previous_day(day).isoformat())
-        state = apply_changes(previous, changes, cdc)
-        path = partition_file("silver", spec.table, day.isoformat())
-        size = lake.write_parquet(path, state)
-        written = lake.read_parquet(path)
-        touched = changes.select(cdc.entity_key).unique().height
-        yield dg.MaterializeResult(
-            metadata={
-                **table_metadata(written, uri=lake.uri(path), size_bytes=size, started=started),
+        daily, days = DailyResults(context), step_days(context)
+        # The first day starts from the lake's yesterday; every later day from the day before it,
+        # carried in memory: one day's state at a time.
+        state = read_previous_partition(
+            lake, spec.table, spec.table, days[0].isoformat(), previous_day(days[0]).isoformat()
+        )
+        for day in days:
+            started, previous = time.monotonic(), state
+            changes = lake.read_parquet(partition_file("silver", history_table(spec.table), day.isoformat()))
+            path = partition_file("silver", spec.table, day.isoformat())
+            size = lake.write_parquet(path, apply_changes(previous, changes, cdc))
+            state = lake.read_parquet(path)  # what was written is what is checked and carried forward
+            metadata = {
+                **table_metadata(state, uri=lake.uri(path), size_bytes=size, started=started),
                 "rows_in": changes.height,
-                "rows_out": written.height,
-                "entities_changed": touched,
-                "entities_deleted": int(written["is_deleted"].sum()),
+                "rows_out": state.height,
+                "entities_changed": changes.select(cdc.entity_key).unique().height,
+                "entities_deleted": int(state["is_deleted"].sum()),
                 "previous_state_rows": 0 if previous is None else previous.height,
             }
-        )
-        yield unique_key_result(key, written, cdc.entity_key)
-        yield from silver_check_results(spec, key, written, state=True)
+            daily.materialized(key, day, metadata)
+            daily.checked(
+                day,
+                [unique_key_result(key, state, cdc.entity_key), *silver_check_results(spec, key, state, state=True)],
+            )
+        yield from daily.events()
 
     return _state
 

@@ -2,16 +2,17 @@
 the parent asset too. Blocking: a row pointing nowhere is lost (or mis-attributed) by every join
 downstream."""
 
-import warnings
 from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
 
 from retail_platform.lake.paths import partition_file, quarantine_file
+from retail_platform.lake.ranges import DailyResults, step_days
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
 from retail_platform.quality import rules
+from retail_platform.quality.checks import partitioned_checks
 from retail_platform.sources.registry import TABLES
 
 REFERENTIAL_INTEGRITY = "referential_integrity"
@@ -46,27 +47,30 @@ def _read_if_exists(lake: LakeResource, key: str) -> pl.DataFrame | None:
 
 def reference_check(ref: Reference) -> dg.AssetChecksDefinition:
     child_key, parent_key = dg.AssetKey(list(ref.child)), dg.AssetKey(list(ref.parent))
+    name = f"{REFERENTIAL_INTEGRITY}_{ref.column}"
 
-    def check(context: dg.AssetCheckExecutionContext, lake: LakeResource) -> dg.AssetCheckResult:
-        day = context.partition_key
-        counts = rules.orphans(
-            lake.read_parquet(partition_file(*ref.child, day)),
-            lake.read_parquet(partition_file(*ref.parent, day)),
-            ref.column,
-            parent_column=ref.parent_column,
-            quarantined_parent=_read_if_exists(lake, quarantine_file(ref.quarantine_of, day)),
-        )
-        return dg.AssetCheckResult(passed=counts["orphans"] == 0, metadata=counts)
+    def check(context: dg.AssetCheckExecutionContext, lake: LakeResource):
+        daily = DailyResults(context)
+        for day in step_days(context):
+            counts = rules.orphans(
+                lake.read_parquet(partition_file(*ref.child, day.isoformat())),
+                lake.read_parquet(partition_file(*ref.parent, day.isoformat())),
+                ref.column,
+                parent_column=ref.parent_column,
+                quarantined_parent=_read_if_exists(lake, quarantine_file(ref.quarantine_of, day.isoformat())),
+            )
+            daily.checked(
+                day,
+                [dg.AssetCheckResult(passed=counts["orphans"] == 0, metadata=counts)],
+                check_key=dg.AssetCheckKey(child_key, name),
+            )
+        yield from daily.events()
 
-    # Partitioned on purpose (a result per day, and a failed day named in the UI); the feature is
-    # marked preview in Dagster 1.13, so exactly that warning is filtered.
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", category=dg.PreviewWarning, message="Specifying a partitions_def on an AssetCheckSpec"
-        )
+    # Partitioned on purpose: a result per day, and a failed day named in the UI.
+    with partitioned_checks():
         return dg.asset_check(
             asset=child_key,
-            name=f"{REFERENTIAL_INTEGRITY}_{ref.column}",
+            name=name,
             additional_deps=[parent_key],
             partitions_def=daily_partitions,
             blocking=True,

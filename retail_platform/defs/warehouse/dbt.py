@@ -1,10 +1,12 @@
 """dbt models as Dagster assets.
 
-Three groups of models, so that a run never has to go back and forth between them: upstream
-models (staging, intermediate, dimensions; not partitioned), the date-driven incremental facts
-(dbt tag ``daily``; partitioned like the lake, single-run backfills: a 30-day backfill is one dbt
-invocation that receives the window as ``min_date``/``max_date`` vars) and everything downstream
-(other facts and marts; not partitioned). dbt tests become asset checks.
+Every model is daily-partitioned like the lake, with a single-run backfill policy: a run over a
+range of days (a UI backfill, the CLI, automation) is one ``dbt build`` of the selected models that
+receives the window as ``min_date``/``max_date`` vars. The incremental facts (dbt tag ``daily``)
+rebuild exactly those days; the other models (staging views, dimensions, marts) are rebuilt whole,
+from every day loaded so far, and record a materialization for each day of the run. One partitions
+definition across the graph is what lets Dagster's backfill planner put the lake and the warehouse
+in one run, the models always after the lake partitions they read. dbt tests become asset checks.
 
 The manifest is read when the definitions load, not when this module is imported: a missing one
 is a clear error then (``make prepare``), and ``dagster dev`` parses it on the fly.
@@ -23,9 +25,6 @@ from retail_platform.warehouse.project import prepared_manifest, retail_dbt_proj
 from retail_platform.warehouse.resources import WarehouseResource
 from retail_platform.warehouse.translator import translator
 
-DAILY = "tag:daily"
-UPSTREAM = "path:models/staging path:models/intermediate path:models/dimensions"
-
 
 def dbt_build(
     context: dg.AssetExecutionContext,
@@ -38,8 +37,8 @@ def dbt_build(
     process-wide changes."""
     warehouse.prepare_for_dbt()
     dbt_vars = {**warehouse.dbt_vars(), **(run_vars or {})}
-    # "buildable": a test runs with the step that builds the last of its parents, so a test between
-    # a fact and a dimension runs with the fact, never before the fact exists.
+    # "buildable": a test runs when every model it tests is in the selection, so a test between a
+    # fact and a dimension never runs before the fact exists.
     args = ["build", "--indirect-selection", "buildable", "--vars", json.dumps(dbt_vars)]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
@@ -73,22 +72,16 @@ def _unique_id(event) -> str | None:
 
 @functools.cache
 def dbt_model_assets() -> tuple[dg.AssetsDefinition, ...]:
-    manifest = prepared_manifest()
-    common = {"manifest": manifest, "dagster_dbt_translator": translator, "project": retail_dbt_project}
-
-    @dbt_assets(select=UPSTREAM, name="dbt_upstream_models", pool="warehouse", **common)
-    def dbt_upstream_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        yield from dbt_build(context, dbt, warehouse)
-
     @dbt_assets(
-        select=DAILY,
-        name="dbt_daily_models",
+        manifest=prepared_manifest(),
+        dagster_dbt_translator=translator,
+        project=retail_dbt_project,
+        name="dbt_models",
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="warehouse",
-        **common,
     )
-    def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         window = context.partition_time_window
         yield from dbt_build(
             context,
@@ -100,11 +93,7 @@ def dbt_model_assets() -> tuple[dg.AssetsDefinition, ...]:
             },
         )
 
-    @dbt_assets(exclude=f"{DAILY} {UPSTREAM}", name="dbt_downstream_models", pool="warehouse", **common)
-    def dbt_downstream_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        yield from dbt_build(context, dbt, warehouse)
-
-    return dbt_upstream_models, dbt_daily_models, dbt_downstream_models
+    return (dbt_models,)
 
 
 @dg.definitions

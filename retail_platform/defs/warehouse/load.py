@@ -7,8 +7,9 @@ lineage in the UI runs unbroken from landing to the marts.
 import dagster as dg
 
 from retail_platform.lake.keys import warehouse_key
-from retail_platform.lake.metadata import IO_RETRY_POLICY, partition_day
+from retail_platform.lake.metadata import IO_RETRY_POLICY
 from retail_platform.lake.paths import GOLD_DATASETS, history_table, partition_file
+from retail_platform.lake.ranges import RANGE_BACKFILL, DailyResults, step_days
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
 from retail_platform.sources.registry import TABLES
@@ -37,17 +38,21 @@ LOADED: tuple[tuple[str, str], ...] = tuple(("silver", t) for t in SILVER_TABLES
         for layer, table in LOADED
     ],
     partitions_def=daily_partitions,
+    backfill_policy=RANGE_BACKFILL,
     can_subset=True,
     # One step for every table: an embedded warehouse takes one writer at a time.
     pool="warehouse",
     retry_policy=IO_RETRY_POLICY,
 )
 def warehouse_load(context: dg.AssetExecutionContext, lake: LakeResource, warehouse: WarehouseResource):
-    day = partition_day(context)
-    for layer, table in LOADED:
-        key = warehouse_key(layer, table)
-        if key not in context.selected_asset_keys:
-            continue
-        frame = lake.read_parquet(partition_file(layer, table, day.isoformat()))
-        rows = warehouse.replace_partition(layer, table, day, frame)
-        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows, "table": f"{layer}.{table}"})
+    daily = DailyResults(context)
+    with warehouse.session():
+        for day in step_days(context):
+            for layer, table in LOADED:
+                key = warehouse_key(layer, table)
+                if key not in context.selected_asset_keys:
+                    continue
+                frame = lake.read_parquet(partition_file(layer, table, day.isoformat()))
+                rows = warehouse.replace_partition(layer, table, day, frame)
+                daily.materialized(key, day, {"dagster/row_count": rows, "table": f"{layer}.{table}"})
+    yield from daily.events()
