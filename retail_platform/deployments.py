@@ -45,11 +45,15 @@ def data_dir() -> Path:
     return Path(os.environ.get("RETAIL_DATA_DIR", ".data")).resolve()
 
 
+AUTOMATION_ENV = "RETAIL_AUTOMATION"
+
+
 def automation_default_status() -> dg.DefaultSensorStatus:
-    """The landing and freshness sensors run from the start in the cloud deployments; locally they
-    wait to be switched on (the daily schedule drives the lake there)."""
+    """The landing and freshness sensors run from the start in the cloud deployments. Locally they
+    wait to be switched on: in the UI (Automation), or from the start with ``RETAIL_AUTOMATION=on``."""
     local = current_deployment() == "local"
-    return dg.DefaultSensorStatus.STOPPED if local else dg.DefaultSensorStatus.RUNNING
+    switched_on = os.environ.get(AUTOMATION_ENV, "").strip().lower() in ("on", "1", "true", "yes")
+    return dg.DefaultSensorStatus.STOPPED if local and not switched_on else dg.DefaultSensorStatus.RUNNING
 
 
 def _int_env(name: str, default: int) -> int:

@@ -2,9 +2,12 @@
 a temporary landing folder and a local HTTP receiver."""
 
 import json
+import os
 import threading
+import time
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -29,10 +32,14 @@ def land(lake, table: str, day: str, name: str, content: bytes = b'{"x": 1}\n') 
     lake.write_bytes(f"landing/{spec.source}/{table}/dt={day}/{name}", content)
 
 
-def tick(lake, cursor: str | None) -> dg.SensorResult:
+def tick(lake, cursor: str | None, instance: dg.DagsterInstance | None = None) -> dg.SensorResult:
     # A fresh sensor definition each time: nothing survives between ticks but the cursor.
     sensor = landing_sensor(today=lambda: TODAY)
-    context = dg.build_sensor_context(cursor=cursor, resources={"lake": lake, "automation": AutomationSettings()})
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        resources={"lake": lake, "automation": AutomationSettings()},
+    )
     return sensor(context)
 
 
@@ -68,6 +75,21 @@ def test_landing_sensor_requests_each_new_file_set_once_and_survives_a_restart(l
     assert requested(later) == {D1: ["bronze/products"], D3: ["bronze/stores"]}
     assert not {r.run_key for r in later.run_requests} & {r.run_key for r in first.run_requests}
     assert requested(tick(lake, later.cursor)) == {}
+
+
+def test_landing_sensor_skips_file_sets_bronze_already_read_and_takes_a_later_file(lake):
+    # A day landed and built (a backfill, or before the sensor was switched on): not ingested again.
+    land(lake, "stores", D1, "stores.json")
+    instance = dg.DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(dg.AssetMaterialization(["bronze", "stores"], partition=D1))
+    first = tick(lake, None, instance)
+    assert requested(first) == {}
+    assert json.loads(first.cursor).keys() == {f"stores/{D1}"}  # seen, so a rescan stays quiet too
+    # A file that lands after bronze read the day is new.
+    land(lake, "stores", D1, "stores_late.json")
+    late = Path(lake.root) / f"landing/{table_spec('stores').source}/stores/dt={D1}/stores_late.json"
+    os.utime(late, (time.time() + 60, time.time() + 60))
+    assert requested(tick(lake, first.cursor, instance)) == {D1: ["bronze/stores"]}
 
 
 def test_landing_sensor_cursor_forgets_days_that_left_the_window():

@@ -51,6 +51,22 @@ def new_file_sets(seen: Mapping[str, str], scanned: Mapping[tuple[str, date], st
     return changed
 
 
+def not_yet_ingested(
+    changed: Mapping[date, Mapping[str, str]],
+    newest_file: Mapping[tuple[str, date], float],
+    ingested: Mapping[tuple[str, date], float],
+) -> dict[date, dict[str, str]]:
+    """``changed`` without the file sets bronze already read: its latest materialization of the
+    (table, day) is later than the set's newest file (a day landed and built before the sensor was
+    switched on, or by a backfill, is not ingested a second time)."""
+    fresh: dict[date, dict[str, str]] = {}
+    for day, tables in changed.items():
+        for table, digest in tables.items():
+            if ingested.get((table, day), float("-inf")) < newest_file[(table, day)]:
+                fresh.setdefault(day, {})[table] = digest
+    return fresh
+
+
 def advance_cursor(seen: Mapping[str, str], changed: Mapping[date, Mapping[str, str]], oldest: date) -> dict[str, str]:
     """The cursor after requesting ``changed``; entries older than the scan window are dropped
     (they are never scanned again), so the cursor stays small."""

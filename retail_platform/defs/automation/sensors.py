@@ -19,7 +19,7 @@ from retail_platform.sources.registry import TABLES, TABLES_BY_NAME
 def landing_sensor(
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
     today: Callable[[], date] = lambda: datetime.now(UTC).date(),
-    minimum_interval_seconds: int = 60,
+    minimum_interval_seconds: int = 30,
 ) -> dg.SensorDefinition:
     """Starts the bronze partitions of newly landed file sets, once per file set (cloud deployments).
 
@@ -42,12 +42,16 @@ def landing_sensor(
         days = landing.days_to_scan(today(), automation.landing_scan_days, date.fromisoformat(FIRST_DAY))
         seen = landing.load_cursor(context.cursor)
         scanned: dict[tuple[str, date], str] = {}
+        newest: dict[tuple[str, date], float] = {}
         for day in days:
             for spec in TABLES:
                 keys = lake.list_files(partition_dir("landing", spec.table, day, source=spec.source))
                 if keys:
-                    scanned[(spec.table, day)] = landing.fingerprint((k, lake.last_modified(k)) for k in keys)
+                    modified = [(k, lake.last_modified(k)) for k in keys]
+                    scanned[(spec.table, day)] = landing.fingerprint(modified)
+                    newest[(spec.table, day)] = max(m for _, m in modified)
         changed = landing.new_file_sets(seen, scanned)
+        ingested = bronze_ingested_at(context.instance, {(t, d) for d, tables in changed.items() for t in tables})
         requests = [
             dg.RunRequest(
                 run_key=landing.run_key(day, tables),
@@ -55,7 +59,7 @@ def landing_sensor(
                 asset_selection=[bronze_key(TABLES_BY_NAME[t]) for t in sorted(tables)],
                 tags={"retail/launched_by": "landing_files_sensor"},
             )
-            for day, tables in changed.items()
+            for day, tables in landing.not_yet_ingested(changed, newest, ingested).items()
         ]
         cursor = landing.dump_cursor(landing.advance_cursor(seen, changed, days[0] if days else today()))
         if not requests:
@@ -65,13 +69,34 @@ def landing_sensor(
     return _landing
 
 
+def bronze_ingested_at(instance: dg.DagsterInstance, wanted: set[tuple[str, date]]) -> dict[tuple[str, date], float]:
+    """When bronze last materialized each (table, day): one query per table."""
+    ingested: dict[tuple[str, date], float] = {}
+    for table in sorted({t for t, _ in wanted}):
+        days = sorted(d for t, d in wanted if t == table)
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=bronze_key(TABLES_BY_NAME[table]), asset_partitions=[d.isoformat() for d in days]
+            ),
+            limit=10 * len(days),
+        ).records
+        for record in records:  # newest first
+            key = (table, date.fromisoformat(record.partition_key)) if record.partition_key else None
+            if key is not None and key not in ingested:
+                ingested[key] = record.timestamp
+    return ingested
+
+
 def automation_sensor(default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING):
     """Evaluates every asset's automation condition (on by default, also locally)."""
     return dg.AutomationConditionSensorDefinition(
         "retail_automation",
-        target=dg.AssetSelection.all(),
+        # Assets and the checks that run as steps of their own (referential integrity): those have
+        # a condition too, and what is downstream of a blocking one waits for its result.
+        target=dg.AssetSelection.all() | dg.AssetSelection.all_asset_checks(),
         default_status=default_status,
-        minimum_interval_seconds=60,
+        # Each tick can carry a day one step further down the graph: twice a minute.
+        minimum_interval_seconds=30,
     )
 
 
@@ -88,6 +113,12 @@ def _unmaterialized_assets(instance: dg.DagsterInstance, run_id: str) -> list[di
         item = (event.asset_key.to_user_string(), event.partition)
         (planned if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED else done).add(item)
     return [{"asset": asset, "partition": partition} for asset, partition in sorted(planned - done, key=str)]
+
+
+def run_partitions(tags: dict[str, str]) -> str | None:
+    """The run's partition, or its range ("2026-11-01..2026-11-07")."""
+    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    return tags.get("dagster/partition") or (f"{start}..{end}" if start and end else None)
 
 
 @dg.run_failure_sensor(name="run_failure_alert", default_status=dg.DefaultSensorStatus.RUNNING)
@@ -109,7 +140,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext, automation: Automatio
         job_name=run.job_name,
         failed_steps=failed_steps,
         assets_not_materialized=_unmaterialized_assets(context.instance, run.run_id),
-        partition=run.tags.get("dagster/partition"),
+        partition=run_partitions(run.tags),
         base_url=automation.webserver_url,
     )
     url = (automation.alert_webhook_url or "").strip()

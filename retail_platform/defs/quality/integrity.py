@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
+from retail_platform.automation.conditions import daily_check
 from retail_platform.lake.paths import partition_file, quarantine_file
 from retail_platform.lake.ranges import DailyResults, step_days
 from retail_platform.lake.storage import LakeResource
@@ -74,6 +75,9 @@ def reference_check(ref: Reference) -> dg.AssetChecksDefinition:
             additional_deps=[parent_key],
             partitions_def=daily_partitions,
             blocking=True,
+            # A separate check step runs under automation only with a condition of its own: with
+            # its asset's day, and what is downstream waits for it (blocking).
+            automation_condition=daily_check(),
             description=f"every `{ref.column}` of {child_key.to_user_string()} exists in "
             f"{parent_key.to_user_string()} of the same day (a parent quarantined that day is reported, not failed)",
         )(check)

@@ -37,9 +37,15 @@ def dbt_build(
     process-wide changes."""
     warehouse.prepare_for_dbt()
     dbt_vars = {**warehouse.dbt_vars(), **(run_vars or {})}
-    # "buildable": a test runs when every model it tests is in the selection, so a test between a
-    # fact and a dimension never runs before the fact exists.
-    args = ["build", "--indirect-selection", "buildable", "--vars", json.dumps(dbt_vars)]
+    # Every dbt test is an asset check on the model it belongs to, and it runs exactly when its check
+    # is selected: when that model is built. Not by dbt's indirect selection: "eager" also runs a
+    # test when another of its parents is built, before its own model has caught up (a staging view
+    # ahead of its fact); "buildable" skips a fact's relationship test when the dimension is not
+    # rebuilt, and a blocking check that never runs holds everything downstream under automation.
+    tests = sorted(k.name for k in context.selected_asset_check_keys if k in context.assets_def.check_keys)
+    args = ["build", "--indirect-selection", "empty", "--vars", json.dumps(dbt_vars)]
+    if tests:
+        args += ["--select", " ".join(tests)]
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
     # Row counts are read once dbt has exited, not by dagster-dbt's fetch_row_counts() while it
