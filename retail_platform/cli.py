@@ -84,7 +84,7 @@ def run_range(
     import dagster as dg
 
     from retail_platform import definitions
-    from retail_platform.partitions import daily_partitions
+    from retail_platform.partitions import RANGE_END_TAG, RANGE_START_TAG, daily_partitions
     from retail_platform.summary import lake_summary
 
     if end < start:
@@ -107,8 +107,8 @@ def run_range(
         run_config["resources"] = {"sources": {"config": sources}}
     # The whole range in each run: every daily asset walks the days in order inside its step.
     tags = {
-        "dagster/asset_partition_range_start": days[0].isoformat(),
-        "dagster/asset_partition_range_end": days[-1].isoformat(),
+        RANGE_START_TAG: days[0].isoformat(),
+        RANGE_END_TAG: days[-1].isoformat(),
         "retail/launched_by": "cli",
     }
     print(f"retail_platform: {len(days)} day(s) {start} .. {end}; Dagster home {home}")

@@ -4,8 +4,7 @@ import dagster as dg
 
 from retail_platform.defs.quality.freshness import partition_freshness_checks
 from retail_platform.layers import DAILY_JOB, DBT_JOB, LAKE_GROUPS, WAREHOUSE_GROUPS
-
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+from retail_platform.partitions import RANGE_END_TAG, RANGE_START_TAG
 
 
 @dg.definitions
@@ -52,9 +51,10 @@ def dbt_after_daily(daily_job, dbt_job, default_status=dg.DefaultSensorStatus.ST
         tags = context.dagster_run.tags
         if "dagster/partition" in tags:
             return dg.RunRequest(run_key=context.dagster_run.run_id, partition_key=tags["dagster/partition"])
-        if RANGE_START in tags and RANGE_END in tags:  # a range run: the same range, one dbt run
+        if RANGE_START_TAG in tags and RANGE_END_TAG in tags:  # a range run: the same range, one dbt run
             return dg.RunRequest(
-                run_key=context.dagster_run.run_id, tags={RANGE_START: tags[RANGE_START], RANGE_END: tags[RANGE_END]}
+                run_key=context.dagster_run.run_id,
+                tags={RANGE_START_TAG: tags[RANGE_START_TAG], RANGE_END_TAG: tags[RANGE_END_TAG]},
             )
         return dg.SkipReason(f"run {context.dagster_run.run_id} has no partition")
 

@@ -12,7 +12,7 @@ from retail_platform.deployments import automation_default_status
 from retail_platform.lake.keys import bronze_key
 from retail_platform.lake.paths import partition_dir
 from retail_platform.lake.storage import LakeResource
-from retail_platform.partitions import FIRST_DAY
+from retail_platform.partitions import FIRST_DAY, RANGE_END_TAG, RANGE_START_TAG
 from retail_platform.sources.registry import TABLES, TABLES_BY_NAME
 
 
@@ -117,7 +117,7 @@ def _unmaterialized_assets(instance: dg.DagsterInstance, run_id: str) -> list[di
 
 def run_partitions(tags: dict[str, str]) -> str | None:
     """The run's partition, or its range ("2026-11-01..2026-11-07")."""
-    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
     return tags.get("dagster/partition") or (f"{start}..{end}" if start and end else None)
 
 
