@@ -36,8 +36,10 @@ prepare: $(MANIFEST)
 run: $(MANIFEST)
 	$(BIN)/python -m retail_platform run $(RUN_ARGS)
 
+# Two workers (the machine's cores); the `dagster dev` end-to-end modules share one worker
+# (xdist_group) so that two webservers and daemons never compete for the cores.
 test: $(MANIFEST)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 # Python: ruff (format and lint rules in pyproject.toml); dbt SQL: sqlfluff (dbt_project/.sqlfluff).
 lint: $(STAMP)

@@ -8,8 +8,11 @@ instead of 5.3 s on this machine kind, and every run step pays it. ``dg check de
 ``dg list defs`` read the same definitions through ``definitions.py``.
 """
 
+import contextlib
+import gc
 import importlib
 import pkgutil
+from collections.abc import Iterator
 from types import ModuleType
 
 import dagster as dg
@@ -47,3 +50,23 @@ def load_defs_package(package: ModuleType) -> dg.Definitions:
         # As Dagster's autoloading: a module's @dg.definitions function, when it has one, is its definitions.
         loaded += [definitions() for definitions in lazy] or [_module_definitions(module)]
     return dg.Definitions.merge(*loaded)
+
+
+@contextlib.contextmanager
+def long_lived() -> Iterator[None]:
+    """Pauses the cyclic garbage collector while the definitions load, then freezes what exists.
+
+    What loading builds lives as long as the process, and each full collection while it was built
+    walked every object there was (~400k, Dagster's and dbt's included): measured, a third of a
+    second of the load. Frozen, those objects are out of the collector's reach for the rest of the
+    process too, the runs' own collections included. The few thousand cycles dropped while loading
+    stay allocated (well under a megabyte).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()

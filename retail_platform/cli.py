@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     provision.add_argument(
         "--only",
         nargs="*",
-        choices=["warehouse", "database", "schema", "role", "grant"],
+        choices=["warehouse", "database", "schema", "role", "grant", "integration", "stage"],
         help="only these kinds of statements",
     )
     return parser.parse_args(argv)

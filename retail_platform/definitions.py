@@ -8,14 +8,15 @@ policy from the service-level table.
 import dagster as dg
 
 from retail_platform import defs as defs_folder
-from retail_platform.autoload import load_defs_package
+from retail_platform.autoload import load_defs_package, long_lived
 from retail_platform.deployments import current_deployment, resources_for
 from retail_platform.service_levels import with_service_levels
 
-defs = dg.Definitions.merge(
-    with_service_levels(load_defs_package(defs_folder)),
-    # Every run, the UI's included, executes its steps in one process: a step in its own process
-    # re-imports the definitions (~6 s) and a range step already uses the cores it needs.
-    # Measured, the lake for 3 days: 16 s in process, 179 s with 2 step processes at a time.
-    dg.Definitions(resources=resources_for(current_deployment()), executor=dg.in_process_executor),
-)
+with long_lived():
+    defs = dg.Definitions.merge(
+        with_service_levels(load_defs_package(defs_folder)),
+        # Every run, the UI's included, executes its steps in one process: a step in its own process
+        # re-imports the definitions (~6 s) and a range step already uses the cores it needs.
+        # Measured, the lake for 3 days: 16 s in process, 179 s with 2 step processes at a time.
+        dg.Definitions(resources=resources_for(current_deployment()), executor=dg.in_process_executor),
+    )

@@ -15,6 +15,7 @@ from retail_platform.automation.alerts import DEFAULT_WEBSERVER
 from retail_platform.automation.landing import DEFAULT_SCAN_DAYS
 from retail_platform.automation.settings import AutomationSettings
 from retail_platform.lake.storage import LocalLake
+from retail_platform.provisioning import LAKE_STAGE
 from retail_platform.sources.registry import DEFAULT_SEED, DEFAULT_VOLUME
 from retail_platform.sources.simulator import SourceSimulator
 from retail_platform.warehouse.resources import DuckDBWarehouse
@@ -69,9 +70,7 @@ def _int_env(name: str, default: int) -> int:
 def resources_for(deployment: str) -> dict[str, object]:
     """The resources of a deployment. Cloud-only client libraries are imported only here, for the
     cloud deployments, so the local definitions load without them."""
-    from dagster_dbt import DbtCliResource
-
-    from retail_platform.warehouse.project import dbt_executable, retail_dbt_project
+    from retail_platform.warehouse.project import dbt_resource
 
     shared = {
         "sources": SourceSimulator(
@@ -84,7 +83,7 @@ def resources_for(deployment: str) -> dict[str, object]:
             **shared,
             "lake": LocalLake(root=str(data_dir() / "lake")),
             "warehouse": DuckDBWarehouse(path=str(data_dir() / "warehouse.duckdb")),
-            "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local", dbt_executable=dbt_executable()),
+            "dbt": dbt_resource("local"),
         }
     settings = cloud_settings(deployment, os.environ)
     from dagster_aws.s3 import S3Resource
@@ -114,8 +113,10 @@ def resources_for(deployment: str) -> dict[str, object]:
             ),
             database=settings.database,
             clone_from=settings.clone_from,
+            stage=settings.stage,
+            stage_url=f"s3://{settings.bucket}/" if settings.stage else None,
         ),
-        "dbt": DbtCliResource(project_dir=retail_dbt_project, target=deployment, dbt_executable=dbt_executable()),
+        "dbt": dbt_resource(deployment),
     }
 
 
@@ -147,6 +148,9 @@ class CloudSettings:
     database: str
     clone_from: str | None
     connection_args: dict[str, object]
+    # The external stage the warehouse load copies from (``provision`` creates it over the lake
+    # bucket); None: each day is PUT to an internal stage first (an emulator, an unprovisioned account).
+    stage: str | None = None
 
 
 REQUIRED = ("RETAIL_LAKE_BUCKET", "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE")
@@ -184,6 +188,7 @@ def cloud_settings(deployment: str, env: Mapping[str, str]) -> CloudSettings:
         database = env.get("SNOWFLAKE_DATABASE", "").strip() or f"RETAIL_{deployment.upper()}"
         prefix = env.get("RETAIL_LAKE_PREFIX", "").strip("/")
     port = env.get("SNOWFLAKE_PORT", "").strip()
+    stage = env.get("RETAIL_SNOWFLAKE_STAGE", "").strip() or LAKE_STAGE
     return CloudSettings(
         deployment=deployment,
         bucket=env["RETAIL_LAKE_BUCKET"].strip(),
@@ -202,4 +207,5 @@ def cloud_settings(deployment: str, env: Mapping[str, str]) -> CloudSettings:
             "port": int(port) if port else None,
             "protocol": env.get("SNOWFLAKE_PROTOCOL", "").strip() or None,
         },
+        stage=None if stage.lower() == "none" else stage,
     )

@@ -5,7 +5,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -15,11 +15,12 @@ import pytest
 import snowflake.connector as snowflake_connector
 
 from retail_platform.deployments import DeploymentConfigError, cloud_settings, current_deployment
-from retail_platform.provisioning import apply_plan, ensure_bucket, provisioning_plan
+from retail_platform.provisioning import LAKE_ROLE_ARN_ENV, apply_plan, ensure_bucket, provision, provisioning_plan
 from retail_platform_tests.cloud_servers import cloud_env, s3_server, snowflake_server
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "correct-horse-battery-staple"
+LAKE_ROLE = "arn:aws:iam::123456789012:role/retail-snowflake-lake"
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +98,23 @@ def test_a_branch_gets_its_own_prefix_and_a_clone_of_prod():
         "lake/branches/pr_42",
     )
     assert cloud_settings("prod", env).database == "RETAIL_PROD"
+
+
+def test_the_cloud_load_copies_from_the_provisioned_stage_unless_told_otherwise():
+    servers = {"account": "a", "user": "u", "password": "p", "host": "h", "port": 1, "protocol": "http"}
+    env = {k: v for k, v in cloud_env("prod", "http://127.0.0.1:1", servers).items() if k != "RETAIL_SNOWFLAKE_STAGE"}
+    warehouse = resources_for_env("prod", env)["warehouse"]
+    assert (warehouse.stage, warehouse.stage_url) == ("PUBLIC.LAKE", "s3://retail-prod-lake/")
+    assert cloud_settings("prod", {**env, "RETAIL_SNOWFLAKE_STAGE": "none"}).stage is None
+
+
+def resources_for_env(deployment: str, env: dict[str, str]) -> dict[str, object]:
+    from unittest import mock
+
+    from retail_platform.deployments import resources_for
+
+    with mock.patch.dict(os.environ, env, clear=False):
+        return resources_for(deployment)
 
 
 def test_definitions_load_for_every_deployment_and_fail_clearly_without_variables(tmp_path):
@@ -186,7 +204,7 @@ def test_dbt_parses_for_every_target(tmp_path):
 
 
 def test_every_provisioning_statement_is_idempotent_and_the_analyst_only_reads_marts():
-    plan = provisioning_plan("prod")
+    plan = provisioning_plan("prod", bucket="retail-prod-lake", lake_role_arn=LAKE_ROLE)
     for statement in plan:
         assert " if not exists " in statement.sql or statement.sql.startswith("grant "), statement.sql
     analyst = [s.sql for s in plan if "RETAIL_PROD_ANALYST" in s.sql and s.kind == "grant" and " on " in s.sql]
@@ -196,26 +214,65 @@ def test_every_provisioning_statement_is_idempotent_and_the_analyst_only_reads_m
     assert not [sql for sql in analyst if "all privileges" in sql]
 
 
+def test_the_lake_stage_is_over_the_bucket_and_only_the_transformer_uses_it():
+    plan = provisioning_plan("prod", bucket="retail-prod-lake", lake_role_arn=LAKE_ROLE)
+    (integration,) = [s.sql for s in plan if s.kind == "integration"]
+    assert integration.startswith("create storage integration if not exists RETAIL_PROD_LAKE type = external_stage")
+    assert f"storage_aws_role_arn = '{LAKE_ROLE}'" in integration
+    assert "storage_allowed_locations = ('s3://retail-prod-lake/')" in integration
+    (stage,) = [s.sql for s in plan if s.kind == "stage"]
+    assert stage.startswith(
+        "create stage if not exists RETAIL_PROD.PUBLIC.LAKE url = 's3://retail-prod-lake/' "
+        "storage_integration = RETAIL_PROD_LAKE"
+    )
+    assert [s.sql for s in plan if "PUBLIC" in s.sql and s.kind == "grant"] == [
+        "grant usage on schema RETAIL_PROD.PUBLIC to role RETAIL_PROD_TRANSFORMER",
+        "grant usage on stage RETAIL_PROD.PUBLIC.LAKE to role RETAIL_PROD_TRANSFORMER",
+    ]
+    assert not [s for s in provisioning_plan("prod") if s.kind in ("integration", "stage")]  # no bucket, no stage
+    with pytest.raises(ValueError, match=LAKE_ROLE_ARN_ENV):
+        provisioning_plan("prod", bucket="retail-prod-lake")
+    with pytest.raises(ValueError, match=LAKE_ROLE_ARN_ENV):
+        provisioning_plan("prod", bucket="retail-prod-lake", lake_role_arn=f"{LAKE_ROLE}') enabled = false --")
+    with pytest.raises(ValueError, match="not an S3 bucket name"):
+        provisioning_plan("prod", bucket="retail-prod-lake/') --", lake_role_arn=LAKE_ROLE)
+
+
 def test_provisioning_twice_changes_nothing(servers):
     s3, snowflake = servers
     client = s3_client(s3)
     assert ensure_bucket(client, "retail-qa-lake") is True
     assert ensure_bucket(client, "retail-qa-lake") is False
 
-    # fakesnow parses databases and schemas; warehouses, roles and grants are untested here.
-    supported = {"database", "schema"}
+    # fakesnow parses databases, schemas and stages; warehouses, roles, grants and storage
+    # integrations are untested here.
+    supported = {"database", "schema", "stage"}
+    plan = provisioning_plan("qa", bucket="retail-qa-lake", lake_role_arn=LAKE_ROLE)
     state = []
     for _ in range(2):
         with snowflake_connector.connect(**snowflake) as conn:
-            apply_plan(conn.cursor(), provisioning_plan("qa"), supported)
+            apply_plan(conn.cursor(), plan, supported)
         state.append(
             (
                 snowflake_rows(snowflake, "show databases like 'RETAIL_QA'"),
                 sorted(r[1] for r in snowflake_rows(snowflake, "show schemas in database RETAIL_QA")),
+                [(r[3], r[1], r[4]) for r in snowflake_rows(snowflake, "show stages in database RETAIL_QA")],
             )
         )
     assert state[0] == state[1]
     assert set(state[0][1]) >= {"SILVER", "GOLD", "STAGING", "INTERMEDIATE", "MARTS"}
+    assert state[0][2] == [("PUBLIC", "LAKE", "s3://retail-qa-lake/")]
+
+
+def test_provision_names_the_missing_lake_role_before_it_touches_anything(servers, monkeypatch):
+    s3, snowflake = servers
+    env = cloud_env("qa", s3, snowflake, RETAIL_LAKE_BUCKET="retail-unprovisioned-lake")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(LAKE_ROLE_ARN_ENV, raising=False)
+    with pytest.raises(DeploymentConfigError, match=f"missing environment variable {LAKE_ROLE_ARN_ENV}"):
+        provision("qa", env)
+    assert ensure_bucket(s3_client(s3), "retail-unprovisioned-lake") is True  # it did not exist yet
 
 
 # --- S3 lake --------------------------------------------------------------------------------
@@ -301,39 +358,58 @@ def test_lake_in_s3_for_two_days(servers, tmp_path):
 
 # --- Snowflake warehouse ---------------------------------------------------------------------
 
+# fakesnow hands a NULL timestamp_tz back as the epoch (Snowflake hands back NULL).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
+
+def loadtest_warehouse(snowflake: dict, **config):
     from dagster_snowflake import SnowflakeResource
 
-    from retail_platform.defs.warehouse.branch import drop_branch_clone
-    from retail_platform.sources.registry import table_spec
     from retail_platform.warehouse.snowflake import SnowflakeWarehouse
 
-    _, snowflake = servers
-    connection = {"host": snowflake["host"], "port": snowflake["port"], "protocol": "http"}
+    snowflake_rows(snowflake, "create database if not exists RETAIL_LOADTEST")
     resource = SnowflakeResource(
         account="fakesnow",
         user="fake",
         password="snow",
         database="RETAIL_LOADTEST",
-        additional_snowflake_connection_args=connection,
+        additional_snowflake_connection_args={"host": snowflake["host"], "port": snowflake["port"], "protocol": "http"},
     )
-    snowflake_rows(snowflake, "create database if not exists RETAIL_LOADTEST")
-    warehouse = SnowflakeWarehouse(snowflake=resource, database="RETAIL_LOADTEST")
+    return SnowflakeWarehouse(snowflake=resource, **{"database": "RETAIL_LOADTEST", **config})
+
+
+def silver_pos_transactions() -> pl.DataFrame:
+    """A real silver partition: strings, Decimal(18,2), UTC timestamps, int64."""
     from retail_platform.sources.generator import generate_day
+    from retail_platform.sources.registry import table_spec
     from retail_platform.transforms.bronze import read_raw_text, to_bronze
     from retail_platform.transforms.silver import clean
 
     spec = table_spec("pos_transactions")
     (landed,) = [f for f in generate_day(date(2026, 11, 10), volume=150) if f.table == spec.table]
-    from datetime import datetime
-
     bronze = to_bronze(
         read_raw_text(landed.content, spec.file_format),
         source_file=landed.name,
         ingested_at=datetime(2026, 11, 11, tzinfo=UTC),
     )
-    silver = clean(spec, bronze.lazy()).silver
+    return clean(spec, bronze.lazy()).silver
+
+
+def loaded_day(snowflake: dict, table: str, day: str, columns: list[str]) -> list[tuple]:
+    rows = snowflake_rows(
+        snowflake,
+        f"select {', '.join(columns)} from RETAIL_LOADTEST.SILVER.{table} "
+        f"where _partition_date = '{day}' order by transaction_id",
+    )
+    return [tuple(None if value == EPOCH else value for value in row) for row in rows]
+
+
+def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
+    from retail_platform.defs.warehouse.branch import drop_branch_clone
+
+    _, snowflake = servers
+    warehouse = loadtest_warehouse(snowflake)
+    silver = silver_pos_transactions()
     for _ in range(2):
         assert warehouse.replace_partition("silver", "pos_transactions", date(2026, 11, 10), silver) == silver.height
     warehouse.replace_partition("silver", "pos_transactions", date(2026, 11, 11), silver.head(3))
@@ -348,8 +424,13 @@ def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
         "select sum(total_amount) from RETAIL_LOADTEST.SILVER.POS_TRANSACTIONS where _partition_date = '2026-11-10'",
     )[0][0]
     assert float(total) == pytest.approx(float(silver["total_amount"].sum()))
+    # Every value as the frame holds it: exact decimals, microseconds, and UTC as the offset.
+    loaded = loaded_day(snowflake, "POS_TRANSACTIONS", "2026-11-10", silver.columns)
+    assert loaded == silver.sort("transaction_id").rows()
+    stamps = [value for row in loaded for value in row if isinstance(value, datetime)]
+    assert stamps and all(value.utcoffset() == timedelta(0) for value in stamps)
 
-    branch = SnowflakeWarehouse(snowflake=resource, database="RETAIL_BRANCH_PR_9", clone_from="RETAIL_LOADTEST")
+    branch = loadtest_warehouse(snowflake, database="RETAIL_BRANCH_PR_9", clone_from="RETAIL_LOADTEST")
     branch.ensure_database()
     assert snowflake_rows(snowflake, "show databases like 'RETAIL_BRANCH_PR_9'")
     # fakesnow cannot parse DROP DATABASE (untested on the emulator): check that the job sent exactly
@@ -359,6 +440,76 @@ def test_snowflake_load_replaces_a_day_and_branch_clones_come_and_go(servers):
     assert "DROP DATABASE IF EXISTS RETAIL_BRANCH_PR_9" in str(failure.cause or failure)
     with pytest.raises(RuntimeError, match="not a branch clone"):
         warehouse.drop_database()
+
+
+def test_a_snowflake_load_step_logs_in_once_adds_new_columns_and_keeps_a_day_whose_copy_fails(servers):
+    from fakesnow.server import sessions  # the emulator's sessions, one per login
+
+    _, snowflake = servers
+    warehouse = loadtest_warehouse(snowflake)
+    silver = silver_pos_transactions()
+    days = [date(2026, 11, 10), date(2026, 11, 11), date(2026, 11, 12)]
+    before = set(sessions)
+    with warehouse.session():
+        warehouse.replace_partition("silver", "pos_step", days[0], silver)
+        warehouse.replace_partition("silver", "pos_step", days[1], silver.with_columns(channel=pl.lit("web")))
+        # Text where the table holds money: the copy fails inside the transaction.
+        unreadable = silver.with_columns(total_amount=pl.lit("n/a"))
+        with pytest.raises(snowflake_connector.errors.Error):
+            warehouse.replace_partition("silver", "pos_step", days[0], unreadable)
+        warehouse.replace_partition("silver", "pos_step", days[2], silver.head(5))  # the connection carries on
+    assert len(set(sessions) - before) == 1  # one login for the whole step
+
+    counts = dict(
+        snowflake_rows(snowflake, "select _partition_date, count(*) from RETAIL_LOADTEST.SILVER.POS_STEP group by 1")
+    )
+    assert counts == {days[0]: silver.height, days[1]: silver.height, days[2]: 5}
+    assert loaded_day(snowflake, "POS_STEP", "2026-11-10", silver.columns) == silver.sort("transaction_id").rows()
+    channels = dict(
+        snowflake_rows(
+            snowflake, "select _partition_date, max(channel) from RETAIL_LOADTEST.SILVER.POS_STEP group by 1"
+        )
+    )
+    assert channels == {days[0]: None, days[1]: "web", days[2]: None}
+
+    # Names that are not plain identifiers never reach the SQL; the day must be a date.
+    with pytest.raises(ValueError, match="not a plain SQL identifier"):
+        warehouse.replace_partition("silver", "pos_step; drop table pos_step", days[0], silver)
+    with pytest.raises(ValueError, match="not a plain SQL identifier"):
+        warehouse.replace_partition("silver", "pos_step", days[0], silver.rename({"currency": 'x" int, y'}))
+    with pytest.raises(TypeError, match="must be a date"):
+        warehouse.replace_partition("silver", "pos_step", "2026-11-10", silver)
+
+
+def test_snowflake_copies_a_day_straight_from_the_lake_through_an_external_stage(servers, tmp_path):
+    from retail_platform.lake.paths import partition_file
+    from retail_platform.lake.storage import LocalLake
+
+    _, snowflake = servers
+    silver = silver_pos_transactions()
+    lake = LocalLake(root=str(tmp_path / "lake"))
+    key = partition_file("silver", "pos_transactions", "2026-11-10")
+    lake.write_parquet(key, silver)
+    # Production's stage is over s3://<bucket>/, which fakesnow cannot read (no S3 access from its
+    # DuckDB); it reads file:// URLs, so a stage over the local lake stands in for it here.
+    root = f"file://{tmp_path / 'lake'}/"
+    warehouse = loadtest_warehouse(snowflake, stage="PUBLIC.LAKE", stage_url=root)
+    snowflake_rows(snowflake, f"create stage if not exists RETAIL_LOADTEST.PUBLIC.LAKE url = '{root}'")
+
+    day = date(2026, 11, 10)
+    assert warehouse.replace_partition("silver", "from_lake", day, silver, source=root + key) == silver.height
+    assert loaded_day(snowflake, "FROM_LAKE", "2026-11-10", silver.columns) == silver.sort("transaction_id").rows()
+    assert lake.exists(key)  # read in place, never purged
+
+    # The copy reads the lake, not the frame: without the object it loads nothing, and the
+    # row count check keeps the previous load of the day.
+    Path(lake.uri(key)).unlink()
+    with pytest.raises(RuntimeError, match=f"loaded 0 of {silver.height} rows"):
+        warehouse.replace_partition("silver", "from_lake", day, silver, source=root + key)
+    with pytest.raises(ValueError, match="not an object under"):
+        warehouse.replace_partition("silver", "from_lake", day, silver, source=f"s3://another-lake/{key}")
+    count = snowflake_rows(snowflake, "select count(*) from RETAIL_LOADTEST.SILVER.FROM_LAKE")[0][0]
+    assert count == silver.height
 
 
 # --- end to end -----------------------------------------------------------------------------

@@ -730,3 +730,119 @@ def test_defects_table_is_well_formed():
         declared = registry.table_spec(d.table).column_names
         for c in d.columns:
             assert (c not in declared) == (d.kind == "schema_drift"), d
+
+
+# ---------------------------------------------------------------------------------------------
+# chunked generation and the streaming writer
+# ---------------------------------------------------------------------------------------------
+
+# sha256 prefixes of DAY's files at the default volume, as generated before the big tables were
+# chunked and rendered with numpy: a day that fits in one chunk must not change (documented
+# figures, defect counts and quarantine reasons elsewhere in the suite rely on these bytes).
+_DEFAULT_DAY_SHA256 = {
+    "customers_20261101.jsonl": "b2c513070431d37d",
+    "inventory_snapshots_20261101.csv": "473a1e0968ee4d05",
+    "order_items_20261101.jsonl": "79ee67795c8e24b2",
+    "orders_20261101.jsonl": "7f7409cfef5a0134",
+    "pos_transaction_lines_20261101.csv": "e8f0201fcd23c6d4",
+    "pos_transactions_20261101.csv": "9603bcbda10d7aa2",
+    "products_20261101.json": "fb592311f2363b14",
+    "stores_20261101.json": "c5ce9c4c87a278a0",
+    "support_tickets_20261101.csv": "45718d7e022d7c55",
+    "web_sessions_20261101.jsonl": "a9e2d335c9137317",
+}
+
+
+def test_a_one_chunk_day_is_byte_identical_to_the_unchunked_generator(day_files):
+    got = {f.name: hashlib.sha256(f.content).hexdigest()[:16] for f in day_files.values()}
+    assert got == _DEFAULT_DAY_SHA256
+
+
+def test_write_day_writes_the_bytes_of_generate_day(tmp_path):
+    paths = gen.write_day(DAY, tmp_path, volume=2_000)
+    expected = {f.table: f for f in gen.generate_day(DAY, volume=2_000)}
+    assert set(paths) == set(expected)
+    for table, path in paths.items():
+        assert path.name == expected[table].name
+        assert path.read_bytes() == expected[table].content, table
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in expected.values())  # no leftovers
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of a few hundred rows, so a small day spans many chunks of every chunked table."""
+    from retail_platform.sources.generator import chunks
+
+    monkeypatch.setattr(chunks, "POS_TRANSACTIONS_PER_CHUNK", 400)
+    monkeypatch.setattr(chunks, "SESSIONS_PER_CHUNK", 1_500)
+    monkeypatch.setattr(chunks, "ORDER_EVENTS_PER_CHUNK", 300)
+    monkeypatch.setattr(chunks, "ORDER_ITEMS_PER_CHUNK", 250)
+
+
+_CHUNKED_VOLUME = 5_000
+
+
+def test_chunked_output_is_deterministic_and_streams_the_same_bytes(small_chunks, monkeypatch, tmp_path):
+    files = files_of(DAY, volume=_CHUNKED_VOLUME)
+    # several chunks each, yet one header and no chunk seam visible in the text
+    assert files["pos_transactions"].content.count(b"transaction_id,") == 1
+    assert files["pos_transaction_lines"].content.count(b"transaction_id,") == 1
+    for table, f in files_of(DAY, volume=_CHUNKED_VOLUME).items():
+        assert f.content == files[table].content, table
+    for table, path in gen.write_day(DAY, tmp_path, volume=_CHUNKED_VOLUME).items():
+        assert path.read_bytes() == files[table].content, table
+    # the chunk size is part of the data: other chunks draw other values, for the same sales
+    monkeypatch.undo()
+    unchunked = files_of(DAY, volume=_CHUNKED_VOLUME)
+    assert unchunked["pos_transactions"].content != files["pos_transactions"].content
+    ids = [{r["transaction_id"] for r in read_rows(f["pos_transactions"])[1]} - {None} for f in (files, unchunked)]
+    assert ids[0] == ids[1]
+
+
+def test_chunked_days_keep_every_defect_and_the_links_between_tables(small_chunks):
+    files = files_of(DAY, volume=_CHUNKED_VOLUME)
+    rows = {table: read_rows(f) for table, f in files.items()}
+    assert len(rows["web_sessions"][1]) > 3 * 1_500 and len(rows["orders"][1]) > 3 * 300
+    for d in gen.DEFECTS:
+        if d.kind != "schema_drift":
+            cols, table_rows = rows[d.table]
+            assert DETECTORS[d.kind](d, DAY, cols, table_rows), d
+    # every line belongs to an exported transaction; sums and prices still agree
+    transaction_ids = {r["transaction_id"] for r in rows["pos_transactions"][1]}
+    line_ids = {r["transaction_id"] for r in rows["pos_transaction_lines"][1]}
+    assert line_ids <= transaction_ids
+    lines = _clean_items(rows["pos_transaction_lines"][1], "transaction_id")
+    txns = latest_by(
+        rows["pos_transactions"][1], "transaction_id", lambda r: MONEY.match(r["total_amount"] or "") and r["store_id"]
+    )
+    checked = [tid for tid in txns if tid in lines]
+    assert len(checked) > 1_000
+    assert all(cents(txns[tid]["total_amount"]) == lines[tid] for tid in checked)
+    # transaction ids stay unique across chunks (first sends and copies aside)
+    assert len(transaction_ids) > 0.97 * len(rows["pos_transactions"][1])
+    # each order created today converts exactly one session, wherever its chunk
+    created = {
+        e["order_id"]: e["session_id"]
+        for e in rows["orders"][1]
+        if e["op"] == "insert" and e["order_id"] and e["order_id"].startswith("O20261101")
+    }
+    converting = {r["session_id"]: r for r in rows["web_sessions"][1] if r["session_id"] and r["converted"] == "true"}
+    by_order = Counter(r["order_id"] for r in converting.values())
+    assert set(created) <= set(by_order) and all(n == 1 for n in by_order.values())
+    assert all(converting[session]["order_id"] == order for order, session in created.items())
+    # lsn: one sequence across chunks, each event once (repeats aside)
+    lsns = [int(e["lsn"]) for e in rows["orders"][1]]
+    assert len(set(lsns)) > 0.97 * len(lsns)
+    assert sorted(set(lsns)) == list(range(min(lsns), min(lsns) + len(set(lsns))))
+
+
+def test_late_ids_stay_above_the_on_time_ones_at_any_volume():
+    from retail_platform.sources.generator.tables import pos, web_sessions
+
+    assert pos._late_seq_range(20_000) == (900_000, 30_000)  # unchanged where it always fitted
+    assert web_sessions._late_seq_range(20_000) == (9_000_000, 300_000)
+    for volume in (5_000_000, 50_000_000):
+        first, _ = web_sessions._late_seq_range(volume)
+        assert first > 3 * volume * 0.06 / 0.032  # sessions of the busiest day
+        first, _ = pos._late_seq_range(volume)
+        assert first > 3 * volume / 3.5 * 0.2  # till numbers of the busiest store's day

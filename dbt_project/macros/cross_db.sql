@@ -56,9 +56,12 @@
 {%- endmacro %}
 
 
-{# The partition window of a Dagster run, as dates (inclusive). #}
+{# The partition window of a Dagster run, as dates (inclusive). Dagster passes it in the
+   environment (RETAIL_DBT_MIN_DATE/MAX_DATE): a change of dbt vars re-parses the whole project, a
+   changed environment variable only the files that read it. By hand: --vars or the environment. #}
 {% macro partition_window_filter(column='_partition_date') -%}
-    {{ column }} between cast('{{ var("min_date") }}' as date) and cast('{{ var("max_date") }}' as date)
+    {{ column }} between cast('{{ env_var("RETAIL_DBT_MIN_DATE", var("min_date")) }}' as date)
+    and cast('{{ env_var("RETAIL_DBT_MAX_DATE", var("max_date")) }}' as date)
 {%- endmacro %}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -19,10 +20,14 @@ class LakeMissingError(FileNotFoundError):
     """A lake object an asset needs is not there."""
 
 
-def parquet_bytes(df: pl.DataFrame) -> bytes:
+def write_lake_parquet(df: pl.DataFrame, target) -> None:
     """How every lake object is encoded: Parquet, zstd, with statistics for predicate pushdown."""
+    df.write_parquet(target, compression="zstd", statistics=True)
+
+
+def parquet_bytes(df: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    df.write_parquet(buffer, compression="zstd", statistics=True)
+    write_lake_parquet(df, buffer)
     return buffer.getvalue()
 
 
@@ -52,6 +57,15 @@ class LakeResource(dg.ConfigurableResource):
 
     def read_parquet(self, key: str) -> pl.DataFrame:
         raise NotImplementedError
+
+    def local_path(self, key: str) -> Path | None:
+        """Where the object is on this machine's filesystem, if it is (files can then be scanned
+        in parts instead of read whole)."""
+        return None
+
+    def write_parquet_files(self, key: str, parts: list[Path]) -> int:
+        """Replace the object at ``key`` with the rows of the local Parquet files ``parts``, in order."""
+        return self.write_parquet(key, pl.concat([pl.read_parquet(p) for p in parts]))
 
 
 class LocalLake(LakeResource):
@@ -95,24 +109,43 @@ class LocalLake(LakeResource):
         return True
 
     def write_parquet(self, key: str, df: pl.DataFrame) -> int:
-        """Replace the object at ``key`` with ``df`` in one atomic step; returns bytes written."""
-        data = parquet_bytes(df)
-        self._atomic_write(self._path(key), data)
-        return len(data)
+        """Replace the object at ``key`` with ``df`` in one atomic step; returns bytes written.
+        Encoded straight into the file: no copy of the encoded object in memory."""
+        path = self._path(key)
+        return self._atomic_write(path, lambda tmp: write_lake_parquet(df, tmp))
 
     def read_parquet(self, key: str) -> pl.DataFrame:
         if not self.exists(key):
             raise LakeMissingError(f"lake object {self.uri(key)} does not exist")
         return pl.read_parquet(self._path(key))
 
+    def local_path(self, key: str) -> Path | None:
+        if not self.exists(key):
+            raise LakeMissingError(f"lake object {self.uri(key)} does not exist")
+        return self._path(key)
+
+    def write_parquet_files(self, key: str, parts: list[Path]) -> int:
+        """Streamed from the parts into the object: never all rows in memory."""
+        return self._atomic_write(
+            self._path(key),
+            lambda tmp: pl.scan_parquet(parts).sink_parquet(tmp, compression="zstd", statistics=True),
+        )
+
     @staticmethod
-    def _atomic_write(path: Path, data: bytes) -> None:
+    def _atomic_write(path: Path, data: bytes | Callable[[Path], None]) -> int:
+        """Write ``data`` (bytes, or a function that writes the file it is given) atomically;
+        returns the size written."""
         # Write beside the target, then rename over it: readers see the old or the new object,
         # never a half-written one, and a crash leaves only a hidden temp file behind.
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
         try:
-            tmp.write_bytes(data)
+            if callable(data):
+                data(tmp)
+            else:
+                tmp.write_bytes(data)
+            size = tmp.stat().st_size
             os.replace(tmp, path)
+            return size
         finally:
             tmp.unlink(missing_ok=True)

@@ -15,7 +15,11 @@ PARTITION_COLUMN = "_partition_date"
 class WarehouseResource(dg.ConfigurableResource):
     """What the load asks of a warehouse: replace one day of one table, atomically."""
 
-    def replace_partition(self, schema: str, table: str, day: date, frame: pl.DataFrame) -> int:
+    def replace_partition(
+        self, schema: str, table: str, day: date, frame: pl.DataFrame, source: str | None = None
+    ) -> int:
+        """``source``: the URI of the lake object ``frame`` was read from, for a warehouse that can
+        load it from there directly."""
         raise NotImplementedError
 
     def row_counts(self, relations: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -31,9 +35,10 @@ class WarehouseResource(dg.ConfigurableResource):
     def prepare_for_dbt(self) -> None:
         """Make sure what dbt builds into exists (a branch deployment's clone of prod)."""
 
-    def dbt_vars(self) -> dict[str, str]:
-        """Where dbt connects, as the dbt vars profiles.yml reads (never a secret: those stay in
-        the environment)."""
+    def dbt_env(self) -> dict[str, str]:
+        """Where dbt connects, as the environment variables profiles.yml reads (never a secret:
+        those are in the environment already). Not dbt vars: dbt re-parses the whole project when
+        its vars change, and the environment's values only re-parse the files that read them."""
         return {}
 
     def drop_database(self) -> None:
@@ -71,7 +76,9 @@ class DuckDBWarehouse(WarehouseResource):
             finally:
                 self._open = None
 
-    def replace_partition(self, schema: str, table: str, day: date, frame: pl.DataFrame) -> int:
+    def replace_partition(
+        self, schema: str, table: str, day: date, frame: pl.DataFrame, source: str | None = None
+    ) -> int:
         """Delete the day and insert it again in one transaction: reloading a day replaces it,
         never duplicates it, and a failure leaves the previous load in place."""
         batch = frame.with_columns(pl.lit(day, dtype=pl.Date).alias(PARTITION_COLUMN))
@@ -110,5 +117,5 @@ class DuckDBWarehouse(WarehouseResource):
                     counts[(schema, table)] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
         return counts
 
-    def dbt_vars(self) -> dict[str, str]:
-        return {"warehouse_path": self.path}
+    def dbt_env(self) -> dict[str, str]:
+        return {"RETAIL_WAREHOUSE_PATH": self.path}

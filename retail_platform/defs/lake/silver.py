@@ -5,17 +5,21 @@ Generated from the registry: a batch table gets one asset; a CDC table gets its 
 plus today's changes.
 """
 
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
+from retail_platform.lake.buckets import ROWS_PER_BUCKET, bucket_count, key_buckets, merged_check_results, parquet_rows
 from retail_platform.lake.keys import bronze_key, cleaned_key, silver_key
-from retail_platform.lake.metadata import preview, previous_day, table_metadata
+from retail_platform.lake.metadata import PREVIEW_ROWS, preview, previous_day, table_metadata
 from retail_platform.lake.paths import cleaned_table, history_table, partition_file, quarantine_file
 from retail_platform.lake.ranges import RANGE_BACKFILL, DailyResults, step_days
 from retail_platform.lake.state import read_previous_partition
-from retail_platform.lake.storage import LakeResource
+from retail_platform.lake.storage import LakeResource, write_lake_parquet
 from retail_platform.partitions import daily_partitions
 from retail_platform.quality.checks import (
     CONSERVATION,
@@ -31,44 +35,102 @@ from retail_platform.transforms.cdc import apply_changes
 from retail_platform.transforms.silver import SilverResult, clean, conservation_report
 
 
-def clean_partition(lake: LakeResource, spec: TableSpec, day: str) -> tuple[SilverResult, dict[str, object], list]:
-    """Clean one bronze partition, write silver and quarantine, and check what was written."""
-    bronze = lake.read_parquet(partition_file("bronze", spec.table, day))
-    result = clean(spec, bronze.lazy())
+def clean_partition(
+    lake: LakeResource, spec: TableSpec, day: str, rows_per_bucket: int = ROWS_PER_BUCKET
+) -> tuple[dict[str, object], list[dg.AssetCheckResult]]:
+    """Clean one bronze partition, write silver and quarantine, and check what was written.
+    A partition of more than ``rows_per_bucket`` rows in a local lake is cleaned in key-hash
+    buckets, one in memory at a time (``lake/buckets.py``)."""
+    bronze_key = partition_file("bronze", spec.table, day)
     table = cleaned_table(spec.table, cdc=spec.cdc is not None)
     silver_path, quarantine_path = partition_file("silver", table, day), quarantine_file(spec.table, day)
-    size = lake.write_parquet(silver_path, result.silver)
-    lake.write_parquet(quarantine_path, result.quarantine)
+    local = lake.local_path(bronze_key)
+    buckets = bucket_count(parquet_rows(local), rows_per_bucket) if local is not None else 1
+    if buckets == 1:
+        bronze = lake.read_parquet(bronze_key)
+        result = clean(spec, bronze.lazy())
+        size = lake.write_parquet(silver_path, result.silver)
+        lake.write_parquet(quarantine_path, result.quarantine)
+        checks = check_results(spec, bronze, result)
+        return partition_metadata(lake, silver_path, quarantine_path, size, [Cleaned.of(result)]), checks
 
-    # The checks read back what was written, not the in-memory frames.
-    written, quarantined = lake.read_parquet(silver_path), lake.read_parquet(quarantine_path)
-    report = conservation_report(spec, bronze, written, quarantined, result.duplicates_removed)
+    results, checks = [], []
+    with tempfile.TemporaryDirectory(prefix=f"silver-{spec.table}-{day}-") as scratch:
+        silver_parts, quarantine_parts = [], []
+        for number, bronze in enumerate(key_buckets(spec, local, buckets)):
+            result = clean(spec, bronze.lazy())
+            checks.append(check_results(spec, bronze, result))
+            silver_parts.append(Path(scratch) / f"silver-{number}.parquet")
+            quarantine_parts.append(Path(scratch) / f"quarantine-{number}.parquet")
+            write_lake_parquet(result.silver, silver_parts[-1])
+            write_lake_parquet(result.quarantine, quarantine_parts[-1])
+            results.append(Cleaned.of(result))
+            del bronze, result
+        size = lake.write_parquet_files(silver_path, silver_parts)
+        lake.write_parquet_files(quarantine_path, quarantine_parts)
+    return partition_metadata(lake, silver_path, quarantine_path, size, results), merged_check_results(checks)
+
+
+def check_results(spec: TableSpec, bronze: pl.DataFrame, result: SilverResult) -> list[dg.AssetCheckResult]:
+    """The silver checks of one cleaned partition (or bucket). They run on the frames just
+    written, not on a read-back: the write is atomic and Parquet round-trips these types, so a
+    read-back would only cost its time and memory."""
     key = cleaned_key(spec)
-    checks = [
+    report = conservation_report(spec, bronze, result.silver, result.quarantine, result.duplicates_removed)
+    return [
         dg.AssetCheckResult(
             check_name=CONSERVATION,
             asset_key=key,
             passed=bool(report["passed"]),
             metadata={k: v for k, v in report.items() if k != "passed"},
         ),
-        unique_key_result(key, written, spec.primary_key),
-        *silver_check_results(spec, key, written),
+        unique_key_result(key, result.silver, spec.primary_key),
+        *silver_check_results(spec, key, result.silver),
     ]
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What the metadata needs of a cleaned partition or bucket once it is written."""
+
+    rows_in: int
+    rows_out: int
+    duplicates_removed: int
+    quarantine: pl.DataFrame
+    head: pl.DataFrame  # the first silver rows: the preview, and the schema
+
+    @classmethod
+    def of(cls, result: SilverResult) -> "Cleaned":
+        return cls(
+            result.rows_in,
+            result.rows_out,
+            result.duplicates_removed,
+            result.quarantine,
+            result.silver.head(PREVIEW_ROWS),
+        )
+
+
+def partition_metadata(
+    lake: LakeResource, silver_path: str, quarantine_path: str, size: int, results: list[Cleaned]
+) -> dict[str, object]:
+    quarantined = pl.concat([r.quarantine for r in results])
     reasons = (
         quarantined.group_by(pl.col("_quarantine_reason").str.split("; ").list.first().str.replace(r": .*$", ""))
         .len()
         .sort("len", descending=True)
     )
-    metadata = {
-        **table_metadata(written, uri=lake.uri(silver_path), size_bytes=size),
-        "rows_in": result.rows_in,
-        "rows_out": result.rows_out,
-        "duplicates_removed": result.duplicates_removed,
-        "rows_quarantined": result.rows_quarantined,
+    rows_out = sum(r.rows_out for r in results)
+    return {
+        **table_metadata(results[0].head, uri=lake.uri(silver_path), size_bytes=size),
+        "dagster/row_count": rows_out,
+        "rows_in": sum(r.rows_in for r in results),
+        "rows_out": rows_out,
+        "duplicates_removed": sum(r.duplicates_removed for r in results),
+        "rows_quarantined": quarantined.height,
         "quarantine_uri": lake.uri(quarantine_path),
         "quarantine_reasons": preview(reasons.rename({"_quarantine_reason": "reason", "len": "rows"})),
+        **({"buckets": len(results)} if len(results) > 1 else {}),
     }
-    return result, metadata, checks
 
 
 def build_silver_asset(spec: TableSpec) -> dg.AssetsDefinition:
@@ -94,7 +156,7 @@ def build_silver_asset(spec: TableSpec) -> dg.AssetsDefinition:
         daily, row_counts = DailyResults(context), {}
         for day in step_days(context):
             started = time.monotonic()
-            _, metadata, checks = clean_partition(lake, spec, day.isoformat())
+            metadata, checks = clean_partition(lake, spec, day.isoformat())
             daily.materialized(key, day, {**metadata, "duration_s": round(time.monotonic() - started, 3)})
             daily.checked(day, checks)
             row_counts[day] = int(metadata["dagster/row_count"])

@@ -52,7 +52,8 @@ def warehouse_load(context: dg.AssetExecutionContext, lake: LakeResource, wareho
                 key = warehouse_key(layer, table)
                 if key not in context.selected_asset_keys:
                     continue
-                frame = lake.read_parquet(partition_file(layer, table, day.isoformat()))
-                rows = warehouse.replace_partition(layer, table, day, frame)
+                file = partition_file(layer, table, day.isoformat())
+                frame = lake.read_parquet(file)
+                rows = warehouse.replace_partition(layer, table, day, frame, source=lake.uri(file))
                 daily.materialized(key, day, {"dagster/row_count": rows, "table": f"{layer}.{table}"})
     yield from daily.events()

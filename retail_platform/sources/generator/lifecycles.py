@@ -8,6 +8,7 @@ the creation days ``d - window .. d``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ from .arrays import freeze_fields, running_number
 from .calendar import DAY_SECONDS, day_plan, day_start, web_time_of_day
 from .countries import COUNTRY_CURRENCY, USD_PER_UNIT, draw_country
 from .customers import customer_country, pick_existing_customers
-from .products import catalog_on, sample_products
+from .products import bucket_starts, catalog_on, sample_products
 from .randomness import day_rng, weighted_choice
 
 # Order event kinds (the numbers also break ties between events with the same timestamp).
@@ -84,7 +85,7 @@ def _draw_items(seed: int, volume: int, day_number: int, rng: np.random.Generato
     lines_per_order = rng.integers(1, 5, len(currency))
     order = np.repeat(np.arange(len(currency)), lines_per_order)
     catalog_day = catalog_on(seed, volume, day_number)
-    product = sample_products(catalog_day, rng, len(order))
+    product = sample_products(catalog_day, rng, len(order), bucket_starts(seed, volume, day_number))
     quantity = rng.choice(np.array([1, 2, 3]), size=len(order), p=[0.75, 0.2, 0.05])
     unit_cents = np.rint(catalog_day.price_cents[product] / USD_PER_UNIT[currency[order]]).astype(np.int64)
     return _Items(order, running_number(lines_per_order), product, quantity, unit_cents)
@@ -122,8 +123,36 @@ def _draw_order_events(rng: np.random.Generator, created: np.ndarray):
     return event_order, event_kind, event_ts, deleted
 
 
-@lru_cache(maxsize=24)
+# The creation days of a file's 21-day window are memoised within a memory budget: all of them
+# at laptop volumes (consecutive days then share 20 of 21), the latest few at millions of rows.
+_ORDER_DAYS_BUDGET = 64 * 2**20
+_order_days: OrderedDict[tuple[int, int, int], OrdersCreatedOn] = OrderedDict()
+
+
+def _nbytes(orders: OrdersCreatedOn) -> int:
+    return sum(v.nbytes for v in vars(orders).values() if isinstance(v, np.ndarray))
+
+
 def orders_created_on(seed: int, volume: int, day_number: int) -> OrdersCreatedOn:
+    key = (seed, volume, day_number)
+    if key in _order_days:
+        _order_days.move_to_end(key)
+        return _order_days[key]
+    orders = _draw_orders(seed, volume, day_number)
+    _order_days[key] = orders
+    while len(_order_days) > 1 and sum(_nbytes(o) for o in _order_days.values()) > _ORDER_DAYS_BUDGET:
+        _order_days.popitem(last=False)
+    return orders
+
+
+@lru_cache(maxsize=64)
+def order_links(seed: int, volume: int, day_number: int) -> tuple[np.ndarray, np.ndarray]:
+    """(customer, deleted) of the orders created on a day: what tickets about those orders need."""
+    orders = orders_created_on(seed, volume, day_number)
+    return orders.customer, orders.deleted
+
+
+def _draw_orders(seed: int, volume: int, day_number: int) -> OrdersCreatedOn:
     plan = day_plan(seed, day_number, volume)
     k = plan.orders
     rng = day_rng(seed, day_number, "orders")
@@ -188,14 +217,14 @@ def _link_to_orders(seed: int, volume: int, day_number: int, rng: np.random.Gene
     customer = pick_existing_customers(rng, volume, day_number, k)
     for lag_days in np.unique(lag[about_order]):
         tickets = np.flatnonzero(about_order & (lag == lag_days))
-        orders = orders_created_on(seed, volume, day_number - int(lag_days))
-        eligible = np.flatnonzero((orders.customer >= 0) & ~orders.deleted)
+        order_customer, deleted = order_links(seed, volume, day_number - int(lag_days))
+        eligible = np.flatnonzero((order_customer >= 0) & ~deleted)
         if len(eligible) == 0:
             continue
         chosen = eligible[np.minimum((pick[tickets] * len(eligible)).astype(np.int64), len(eligible) - 1)]
         order_day[tickets] = day_number - int(lag_days)
         order[tickets] = chosen
-        customer[tickets] = orders.customer[chosen]
+        customer[tickets] = order_customer[chosen]
     return customer, order_day, order
 
 

@@ -55,3 +55,17 @@ def day_rng(seed: int, day_number: int, stream: str, *extra: int) -> np.random.G
 def weighted_choice(cumulative_weights, uniforms: np.ndarray) -> np.ndarray:
     """Index of the bucket each uniform falls into (``cumulative_weights`` ends with the total)."""
     return np.minimum(np.searchsorted(cumulative_weights, uniforms, side="right"), len(cumulative_weights) - 1)
+
+
+_CHUNK_STREAM = stream_code("chunk")
+
+
+def chunk_rng(seed: int, day_number: int, stream: str, chunk: int, *extra: int) -> np.random.Generator:
+    """The generator of one chunk of a table's rows (see :func:`.chunks.chunk_bounds`).
+
+    Chunk 0 draws from the day's own stream, so a day that fits in one chunk (every day up to
+    volumes in the hundreds of thousands) is what it was before tables were chunked.
+    """
+    if chunk == 0:
+        return day_rng(seed, day_number, stream, *extra)
+    return day_rng(seed, day_number, stream, *extra, _CHUNK_STREAM, chunk)

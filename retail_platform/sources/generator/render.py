@@ -1,7 +1,8 @@
 """Rendering typed columns as the text the source systems write (polars expressions).
 
 Canonical formats: timestamps ``2026-11-01T10:15:03Z`` (UTC), dates ``2026-11-01``, money ``12.50``,
-booleans ``true``/``false``; a null is an empty CSV field or a JSON ``null``.
+booleans ``true``/``false``; a null is an empty CSV field or a JSON ``null``. The big fact tables
+render the same formats with numpy (:mod:`.text_columns`); the small ones use these expressions.
 """
 
 from __future__ import annotations
@@ -12,18 +13,14 @@ import polars as pl
 from retail_platform.sources import registry
 
 from .calendar import EPOCH_UNIX_DAYS
+from .text_columns import TextColumn
+from .text_frames import TextFrame, from_polars
 
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def ts_expr(column: str) -> pl.Expr:
     return pl.from_epoch(pl.col(column), time_unit="s").dt.strftime(_TIMESTAMP_FORMAT)
-
-
-def ts_text(unix_seconds: np.ndarray) -> pl.Series:
-    return pl.from_epoch(pl.Series(np.asarray(unix_seconds, dtype=np.int64)), time_unit="s").dt.strftime(
-        _TIMESTAMP_FORMAT
-    )
 
 
 def date_expr(day_number_column: str) -> pl.Expr:
@@ -44,10 +41,6 @@ def money_expr(cents_column: str) -> pl.Expr:
     )
 
 
-def money_text(cents: np.ndarray) -> pl.Series:
-    return pl.DataFrame({"cents": cents}).select(money_expr("cents")).to_series()
-
-
 def bool_expr(column: str) -> pl.Expr:
     return pl.when(pl.col(column)).then(pl.lit("true")).otherwise(pl.lit("false"))
 
@@ -64,16 +57,17 @@ def order_id_expr(day_column: str, index_column: str) -> pl.Expr:
     )
 
 
-def session_id_expr(day_column: str, seq_column: str) -> pl.Expr:
-    return pl.concat_str([pl.lit("W"), compact_date_expr(day_column), pl.col(seq_column).cast(pl.String).str.zfill(7)])
-
-
 def lookup(values, index: np.ndarray) -> pl.Series:
     """``values[index]`` for an array of indices, as a String series."""
     return pl.Series(list(values), dtype=pl.String).gather(np.asarray(index, dtype=np.int64))
 
 
-def as_registry_text(frame: pl.DataFrame, table: str) -> pl.DataFrame:
-    """The table's declared columns, in registry order, all cast to String (defects are injected as text)."""
+def as_registry_text(frame: pl.DataFrame, table: str) -> TextFrame:
+    """The table's declared columns, in registry order, as text (defects are injected as text)."""
     spec = registry.table_spec(table)
-    return frame.select([pl.col(name).cast(pl.String) for name in spec.column_names])
+    return from_polars(frame.select([pl.col(name).cast(pl.String) for name in spec.column_names]))
+
+
+def registry_frame(table: str, columns: dict[str, TextColumn]) -> TextFrame:
+    """The table's declared columns, in registry order, from rendered text columns."""
+    return TextFrame({name: columns[name] for name in registry.table_spec(table).column_names})

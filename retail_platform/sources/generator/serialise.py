@@ -1,4 +1,4 @@
-"""Writing a table's all-String frame as the file its source system exports (CSV, JSON lines or JSON).
+"""Writing a table's text frame as the file its source system exports (CSV, JSON lines or JSON).
 
 JSON(L): money and integers are JSON numbers (``12.50``, ``3``), booleans JSON booleans, everything
 else, and every malformed value, a JSON string; a null is ``null``.
@@ -6,14 +6,14 @@ else, and every malformed value, a JSON string; a null is ``null``.
 
 from __future__ import annotations
 
-import io
-
+import numpy as np
 import polars as pl
 
 from retail_platform.sources import registry
 
+from .text_frames import TextFrame, csv_blocks, json_lines_blocks
+
 _INTEGER_DTYPES = (pl.Int32, pl.Int64)
-_NUMBER_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _NUMERIC_DRIFT_COLUMNS = ("loyalty_points",)  # undeclared columns written as JSON numbers
 
 
@@ -29,45 +29,27 @@ def _json_value_kinds(table: str, columns: list[str]) -> tuple[set[str], set[str
     return numeric, boolean
 
 
-def _json_value_expr(name: str, numeric: set[str], boolean: set[str]) -> pl.Expr:
-    column = pl.col(name)
-    escaped = column.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
-    quoted = pl.concat_str([pl.lit('"'), escaped, pl.lit('"')])
-    if name in numeric:
-        value = pl.when(column.str.contains(_NUMBER_PATTERN)).then(column).otherwise(quoted)
-    elif name in boolean:
-        value = pl.when(column.is_in(["true", "false"])).then(column).otherwise(quoted)
-    else:
-        value = quoted
-    return pl.when(column.is_null()).then(pl.lit("null")).otherwise(value)
+def _json_kinds(table: str, columns: list[str]) -> dict[str, str]:
+    numeric, boolean = _json_value_kinds(table, columns)
+    return {**dict.fromkeys(numeric, "number"), **dict.fromkeys(boolean, "boolean")}
 
 
-def _json_lines(table: str, frame: pl.DataFrame) -> pl.Series:
-    """One JSON object per row, rendered by polars expressions (no per-row Python)."""
-    numeric, boolean = _json_value_kinds(table, frame.columns)
-    parts: list[pl.Expr] = []
-    for j, name in enumerate(frame.columns):
-        parts.append(pl.lit(("{" if j == 0 else ", ") + f'"{name}": '))
-        parts.append(_json_value_expr(name, numeric, boolean))
-    parts.append(pl.lit("}"))
-    return frame.select(pl.concat_str(parts).alias("line")).get_column("line")
-
-
-def serialise(table: str, frame: pl.DataFrame) -> bytes:
+def serialise_part(table: str, frame: TextFrame, first: bool) -> list[bytes | np.ndarray]:
+    """One chunk of a CSV or JSON lines file, in blocks to write in order (the CSV header only in the first chunk)."""
     file_format = registry.table_spec(table).file_format
-    buffer = io.BytesIO()
     if file_format == "csv":
-        frame.write_csv(buffer, line_terminator="\n")
-        return buffer.getvalue()
-    lines = _json_lines(table, frame).to_frame()
-    if file_format == "json":
-        if lines.height == 0:
-            return b"[]\n"
-        lines = lines.with_columns(pl.col("line") + pl.lit(","))
-        lines[-1, "line"] = lines[-1, "line"][:-1]
-        buffer.write(b"[\n")
-    # one pre-rendered JSON document per line, written verbatim
-    lines.write_csv(buffer, include_header=False, quote_style="never", line_terminator="\n")
-    if file_format == "json":
-        buffer.write(b"]\n")
-    return buffer.getvalue()
+        return csv_blocks(frame, header=first)
+    if file_format == "jsonl":
+        return json_lines_blocks(frame, _json_kinds(table, frame.names))
+    raise ValueError(f"{table}: a {file_format} file is written whole, not in chunks")
+
+
+def serialise(table: str, frame: TextFrame) -> bytes:
+    """The whole file of a table."""
+    if registry.table_spec(table).file_format != "json":
+        return b"".join(serialise_part(table, frame, first=True))
+    if frame.height == 0:
+        return b"[]\n"
+    lines = b"".join(json_lines_blocks(frame, _json_kinds(table, frame.names)))
+    # one pre-rendered JSON document per line: a comma after every line but the last
+    return b"[\n" + lines[:-1].replace(b"}\n{", b"},\n{") + b"\n]\n"

@@ -20,6 +20,8 @@ from ..inject import (
 from ..name_pools import NamePools, name_pools
 from ..randomness import day_rng, entity_uniform
 from ..render import as_registry_text, date_expr, id_expr, lookup, ts_expr
+from ..text_columns import digits_value, integer
+from ..text_frames import TextFrame
 
 TABLE = "customers"
 _ACCENTS = (  # e-mail local parts are ASCII
@@ -45,7 +47,7 @@ def _email_expr() -> pl.Expr:
     return pl.concat_str([local, pl.col("email_number").cast(pl.String), pl.lit("@"), pl.col("domain")])
 
 
-def _clean_customers(base: CustomerBase, pools: NamePools) -> pl.DataFrame:
+def _clean_customers(base: CustomerBase, pools: NamePools) -> TextFrame:
     frame = pl.DataFrame(
         {
             "customer": base.customer,
@@ -86,8 +88,8 @@ def _clean_customers(base: CustomerBase, pools: NamePools) -> pl.DataFrame:
 
 
 def _older_versions(
-    seed: int, base: CustomerBase, pools: NamePools, frame: pl.DataFrame, rows: np.ndarray, rng: np.random.Generator
-) -> pl.DataFrame:
+    seed: int, base: CustomerBase, pools: NamePools, frame: TextFrame, rows: np.ndarray, rng: np.random.Generator
+) -> TextFrame:
     """Copies of ``rows`` as they were before the latest change: previous address, another tier."""
     previous = address(seed, base.customer[rows], base.country[rows], base.address_version[rows] - 1)
     previous_address = pl.DataFrame(
@@ -112,7 +114,7 @@ def _older_versions(
     )
 
 
-def customers_table(seed: int, volume: int, day_number: int, drift: str | None = None) -> pl.DataFrame:
+def customers_table(seed: int, volume: int, day_number: int, drift: str | None = None) -> TextFrame:
     base = customer_base(seed, volume, day_number)
     pools = name_pools(seed)
     frame = _clean_customers(base, pools)
@@ -129,8 +131,8 @@ def customers_table(seed: int, volume: int, day_number: int, drift: str | None =
         frame = inject_messy_text(frame, messy, rows, rng)
     frame = insert_stale_copies(frame, rng, stale, copies)
     if drift == TABLE:
-        customer_number = frame.get_column("customer_id").str.slice(1).cast(pl.Int64).to_numpy()
+        customer_number = digits_value(frame["customer_id"], start=1)
         points = (entity_uniform(seed, "c:points", customer_number, day_number) * 5000).astype(np.int64)
-        frame = add_drift_column(frame, "loyalty_points", pl.Series(points))
+        frame = add_drift_column(frame, "loyalty_points", integer(points))
     duplicates = rows_affected(defect(TABLE, Kind.EXACT_DUPLICATE), k)
     return duplicate_rows(frame, rng, rng.choice(frame.height, size=min(frame.height, duplicates), replace=False))

@@ -27,6 +27,7 @@ from ..products import catalog, catalog_on
 from ..randomness import day_rng, entity_uniform
 from ..render import as_registry_text, date_expr, id_expr, lookup, ts_expr
 from ..stores import stores
+from ..text_frames import TextFrame
 
 TABLE = "inventory_snapshots"
 # Row sets are drawn in this order (changing it changes every generated file).
@@ -74,7 +75,7 @@ def _stock_on(seed: int, volume: int, day_number: int) -> _Stock:
     return _Stock(store, product, on_hand, on_order, reorder_point, updated_ts)
 
 
-def _stock_frame(seed: int, day_number: int, stock: _Stock) -> pl.DataFrame:
+def _stock_frame(seed: int, day_number: int, stock: _Stock) -> TextFrame:
     frame = pl.DataFrame(
         {
             "day": np.full(len(stock.store), day_number, dtype=np.int64),
@@ -93,7 +94,7 @@ def _stock_frame(seed: int, day_number: int, stock: _Stock) -> pl.DataFrame:
     return as_registry_text(frame, TABLE)
 
 
-def inventory_table(seed: int, volume: int, day_number: int) -> pl.DataFrame:
+def inventory_table(seed: int, volume: int, day_number: int) -> TextFrame:
     stock = _stock_on(seed, volume, day_number)
     frame = _stock_frame(seed, day_number, stock)
     rng = day_rng(seed, day_number, TABLE, 1)

@@ -11,6 +11,7 @@ from ..name_pools import name_pools
 from ..products import ADJECTIVES, CATEGORY_NAMES, SUBCATEGORY_NAMES, catalog, catalog_on
 from ..randomness import day_rng, entity_hash
 from ..render import as_registry_text, bool_expr, id_expr, lookup, money_expr, ts_expr
+from ..text_frames import TextFrame
 
 TABLE = "products"
 _MESSY_SKU = defect(TABLE, Kind.MESSY_TEXT, "sku")
@@ -30,7 +31,7 @@ def _sku_expr() -> pl.Expr:
     )
 
 
-def _clean_products(seed: int, volume: int, day_number: int) -> pl.DataFrame:
+def _clean_products(seed: int, volume: int, day_number: int) -> TextFrame:
     products = catalog(seed, volume)
     today = catalog_on(seed, volume, day_number)
     exported = today.exported
@@ -65,9 +66,9 @@ def _clean_products(seed: int, volume: int, day_number: int) -> pl.DataFrame:
     return as_registry_text(frame, TABLE)
 
 
-def products_table(seed: int, volume: int, day_number: int) -> pl.DataFrame:
+def products_table(seed: int, volume: int, day_number: int) -> TextFrame:
     frame = _clean_products(seed, volume, day_number)
     rng = day_rng(seed, day_number, TABLE, 1)
     sku_rows, currency_rows = pick_rows(rng, np.arange(frame.height), frame.height, [_MESSY_SKU, _MESSY_CURRENCY])
-    frame = set_values(frame, "sku", sku_rows, frame.get_column("sku").gather(sku_rows).str.to_lowercase().to_list())
+    frame = set_values(frame, "sku", sku_rows, [sku.lower() for sku in frame["sku"].values(sku_rows)])
     return set_values(frame, "currency", currency_rows, cycle_values(_MESSY_CURRENCY.values, len(currency_rows)))

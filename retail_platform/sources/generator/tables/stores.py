@@ -10,9 +10,10 @@ from ..calendar import day_start
 from ..countries import COUNTRIES
 from ..render import as_registry_text, date_expr, ts_expr
 from ..stores import STORE_LOCATIONS, stores
+from ..text_frames import TextFrame
 
 
-def stores_table(seed: int) -> pl.DataFrame:
+def stores_table(seed: int) -> TextFrame:
     network = stores(seed)
     frame = pl.DataFrame(
         {

@@ -27,6 +27,7 @@ from ..lifecycles import (
 )
 from ..randomness import day_rng
 from ..render import as_registry_text, compact_date_expr, id_expr, lookup, order_id_expr, ts_expr
+from ..text_frames import TextFrame
 
 TABLE = "support_tickets"
 # Row sets are drawn in this order (changing it changes every generated file).
@@ -81,7 +82,7 @@ def _events_on(seed: int, volume: int, day_number: int) -> Columns:
     return take_rows(events, np.lexsort((events["status"], events["ticket"], events["opened_day"], events["ts"])))
 
 
-def _tickets_frame(events: Columns) -> pl.DataFrame:
+def _tickets_frame(events: Columns) -> TextFrame:
     frame = pl.DataFrame(events).with_columns(
         ticket_id=pl.concat_str(
             [pl.lit("K"), compact_date_expr("opened_day"), (pl.col("ticket") + 1).cast(pl.String).str.zfill(5)]
@@ -98,7 +99,7 @@ def _tickets_frame(events: Columns) -> pl.DataFrame:
     return as_registry_text(frame, TABLE)
 
 
-def _earlier_copies(frame: pl.DataFrame, events: Columns, rows: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+def _earlier_copies(frame: TextFrame, events: Columns, rows: np.ndarray, rng: np.random.Generator) -> TextFrame:
     """Copies of ``rows`` with another priority, dated between the opening and the status change."""
     other_priority = (events["priority"][rows] + 1 + rng.integers(0, 3, len(rows))) % len(TICKET_PRIORITIES)
     since_opened = events["ts"][rows] - events["opened"][rows]
@@ -106,7 +107,7 @@ def _earlier_copies(frame: pl.DataFrame, events: Columns, rows: np.ndarray, rng:
     return stale_copies(frame, rows, events["ts"][rows] - gap, {"priority": lookup(TICKET_PRIORITIES, other_priority)})
 
 
-def support_tickets_table(seed: int, volume: int, day_number: int) -> pl.DataFrame:
+def support_tickets_table(seed: int, volume: int, day_number: int) -> TextFrame:
     events = _events_on(seed, volume, day_number)
     frame = _tickets_frame(events)
     rng = day_rng(seed, day_number, TABLE, 1)
