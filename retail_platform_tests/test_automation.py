@@ -180,7 +180,7 @@ def test_automation_waits_for_blocking_checks_of_the_same_partition(resources, m
     run(resources, instance, D2, *keys)
     first, _ = evaluate(resources, instance)
     # silver/stores of D2 is rebuilt with duplicated keys: its blocking unique_key check fails.
-    monkeypatch.setattr(silver_transforms, "latest_per_key", lambda frame, keys, ordering: frame)
+    monkeypatch.setattr(silver_transforms, "latest_mask", lambda frame, keys, ordering, among: among)
     spec = table_spec("stores")
     landed = resources["lake"].list_files(f"landing/{spec.source}/stores/dt={D2}")
     resources["lake"].write_bytes(landed[0].replace(".json", "_resent.json"), resources["lake"].read_bytes(landed[0]))

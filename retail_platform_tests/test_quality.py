@@ -114,11 +114,11 @@ def test_a_duplicate_order_key_blocks_gold_warehouse_and_dbt_of_that_day_only(re
     assert checks_of(clean)[("silver/orders_history", "unique_key")].passed
 
     # A regression in the dedup step for the CDC feed: repeated events (same LSN) reach silver.
-    keep_all = silver_transforms.latest_per_key
+    latest = silver_transforms.latest_mask
     monkeypatch.setattr(
         silver_transforms,
-        "latest_per_key",
-        lambda frame, keys, ordering: frame if tuple(keys) == ("lsn",) else keep_all(frame, keys, ordering),
+        "latest_mask",
+        lambda frame, keys, ordering, among: among if tuple(keys) == ("lsn",) else latest(frame, keys, ordering, among),
     )
     bad = dg.materialize(
         [*lake_assets, *dbt_model_assets()],

@@ -9,11 +9,21 @@ from __future__ import annotations
 import io
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
+
+
+@dataclass
+class PartsWriter:
+    """``append(frame)`` adds rows to an object being written; ``size``: its bytes, once written."""
+
+    append: Callable[[pl.DataFrame], None] | None
+    size: int = 0
 
 
 class LakeMissingError(FileNotFoundError):
@@ -63,9 +73,15 @@ class LakeResource(dg.ConfigurableResource):
         in parts instead of read whole)."""
         return None
 
-    def write_parquet_files(self, key: str, parts: list[Path]) -> int:
-        """Replace the object at ``key`` with the rows of the local Parquet files ``parts``, in order."""
-        return self.write_parquet(key, pl.concat([pl.read_parquet(p) for p in parts]))
+    @contextmanager
+    def parquet_parts(self, key: str) -> Iterator[PartsWriter]:
+        """Replace the object at ``key`` with the frames appended inside the block, in order (a
+        partition cleaned in parts). This store keeps them in memory until the block ends."""
+        parts = PartsWriter(append=None)
+        frames: list[pl.DataFrame] = []
+        parts.append = frames.append
+        yield parts
+        parts.size = self.write_parquet(key, pl.concat(frames))
 
 
 class LocalLake(LakeResource):
@@ -124,12 +140,36 @@ class LocalLake(LakeResource):
             raise LakeMissingError(f"lake object {self.uri(key)} does not exist")
         return self._path(key)
 
-    def write_parquet_files(self, key: str, parts: list[Path]) -> int:
-        """Streamed from the parts into the object: never all rows in memory."""
-        return self._atomic_write(
-            self._path(key),
-            lambda tmp: pl.scan_parquet(parts).sink_parquet(tmp, compression="zstd", statistics=True),
-        )
+    @contextmanager
+    def parquet_parts(self, key: str) -> Iterator[PartsWriter]:
+        """Each frame is encoded into the object as it is appended (row groups of one Parquet
+        file): one part in memory at a time, nothing decoded again. Atomic, as every write."""
+        import pyarrow.parquet as pq
+
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        writer: pq.ParquetWriter | None = None
+
+        def append(frame: pl.DataFrame) -> None:
+            nonlocal writer
+            table = frame.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd", write_statistics=True)
+            writer.write_table(table)
+
+        parts = PartsWriter(append=append)
+        try:
+            yield parts
+            if writer is None:
+                raise ValueError(f"no part was written to {self.uri(key)}")
+            writer.close()
+            parts.size = tmp.stat().st_size
+            os.replace(tmp, path)
+        finally:
+            if writer is not None:
+                writer.close()
+            tmp.unlink(missing_ok=True)
 
     @staticmethod
     def _atomic_write(path: Path, data: bytes | Callable[[Path], None]) -> int:

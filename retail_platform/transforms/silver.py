@@ -169,39 +169,43 @@ def _key_hashes(frame: pl.DataFrame, keys: tuple[str, ...] | list[str]) -> tuple
     return hashes, ordered.filter(ordered == ordered.shift(1)).unique()
 
 
-def _may_repeat(frame: pl.DataFrame, keys: tuple[str, ...] | list[str]) -> pl.Series:
-    """True for every row whose key may occur twice (exact up to hash collisions, which only add rows)."""
-    hashes, repeated = _key_hashes(frame, keys)
-    if repeated.is_empty():
-        return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
-    return hashes.is_in(repeated.implode())
+def latest_mask(
+    frame: pl.DataFrame, keys: tuple[str, ...] | list[str], ordering: str, among: pl.Series | None = None
+) -> pl.Series:
+    """True on the row that survives for its key: the greatest ordering value (re-sent rows carry
+    a later ``updated_at`` and the corrected values), ties to the later file and row. Only rows
+    where ``among`` is true take part (default: all).
 
-
-def latest_per_key(frame: pl.LazyFrame, keys: tuple[str, ...] | list[str], ordering: str) -> pl.LazyFrame:
-    """Keep one row per key: the one with the greatest ordering value (re-sent rows carry a later
-    ``updated_at`` and the corrected values). Idempotent, and independent of input order.
-
-    Only the rows whose key repeats are sorted (a few percent of a day); every kept row stays in
-    its landing order."""
-    df = frame.collect()
-    tie_break = [c for c in _TIE_BREAK if c in df.columns]
-    repeated = _may_repeat(df, keys)
-    if not repeated.any():
-        return df.lazy()
+    Only the rows whose key repeats are sorted (a few percent of a day); a key that occurs once
+    is found by sorting 64-bit key hashes, not by hashing the keys into a table."""
+    among = pl.repeat(True, frame.height, eager=True) if among is None else among
+    hashes = frame.select(pl.when(among).then(pl.struct(list(keys)).hash())).to_series()
+    ordered = hashes.sort()
+    collided = ordered.filter(ordered == ordered.shift(1)).unique()
+    if collided.is_empty():
+        return among
+    repeated = hashes.is_in(collided.implode()).fill_null(False)
+    tie_break = [c for c in _TIE_BREAK if c in frame.columns]
     first_of_key = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys) | (
         pl.int_range(pl.len()) == 0
     )
-    latest = (
-        df.with_row_index(_POSITION)
+    winners = (
+        frame.with_row_index(_POSITION)
         .filter(repeated)
         .sort(
             [*keys, ordering, *tie_break],
             descending=[False] * len(keys) + [True] * (1 + len(tie_break)),
             nulls_last=True,
         )
-        .filter(first_of_key)
+        .filter(first_of_key)[_POSITION]
     )
-    return df.filter((~repeated).scatter(latest[_POSITION], True)).lazy()
+    return (among & ~repeated).scatter(winners, True)
+
+
+def latest_per_key(frame: pl.LazyFrame, keys: tuple[str, ...] | list[str], ordering: str) -> pl.LazyFrame:
+    """One row per key (``latest_mask``), in landing order. Idempotent, and independent of input order."""
+    df = frame.collect()
+    return df.filter(latest_mask(df, keys, ordering)).lazy()
 
 
 def clean(spec: TableSpec, bronze: pl.LazyFrame) -> SilverResult:
@@ -218,23 +222,23 @@ def clean(spec: TableSpec, bronze: pl.LazyFrame) -> SilverResult:
     values = [pl.col(f"{name}__value").alias(name) for name in spec.column_names]
 
     suspect = pl.any_horizontal(broken for broken, _ in _rules(spec)).fill_null(True).alias("_suspect")
-    cheap = _typed_columns(spec, frame.lazy(), fast=True).select(*values, *lineage, suspect).collect(engine="streaming")
+    cheap = _typed_columns(spec, frame.lazy(), fast=True).select(*values, suspect).collect(engine="streaming")
     positions = cheap["_suspect"].arg_true()
     full = quarantine_reasons(spec, frame[positions].lazy()).collect()
     # The full path's verdict and values replace the cheap path's on its rows, in place: every
-    # row keeps its landing position.
+    # row keeps its landing position. (Only timestamps can differ: every other column is typed
+    # the same way on both paths.) The lineage columns are bronze's own, not copies.
     keep = (~cheap["_suspect"]).scatter(positions, full[REASON].is_null())
-    # (Only timestamps can differ: every other column is typed the same way on both paths.)
-    valid = (
-        cheap.drop("_suspect")
-        .with_columns(cheap[c.name].scatter(positions, full[f"{c.name}__value"]) for c in spec.columns if _is_ts(c))
-        .filter(keep)
+    typed = cheap.drop("_suspect").with_columns(
+        cheap[c.name].scatter(positions, full[f"{c.name}__value"]) for c in spec.columns if _is_ts(c)
     )
     del cheap
+    typed = typed.hstack(frame.select(lineage))
     # Quarantine keeps the raw text exactly as it landed, so the row can be fixed and replayed.
     quarantine_df = full.filter(pl.col(REASON).is_not_null()).select(*bronze_columns, *lineage, REASON)
+    # One copy of the surviving rows: the valid ones that win their key.
+    silver_df = typed.filter(latest_mask(typed, spec.primary_key, spec.ordering_column, among=keep))
     valid_rows = frame.height - quarantine_df.height
-    silver_df = latest_per_key(valid.lazy(), spec.primary_key, spec.ordering_column).collect()
     return SilverResult(
         silver=silver_df,
         quarantine=quarantine_df,

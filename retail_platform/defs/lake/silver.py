@@ -5,10 +5,8 @@ Generated from the registry: a batch table gets one asset; a CDC table gets its 
 plus today's changes.
 """
 
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -19,7 +17,7 @@ from retail_platform.lake.metadata import PREVIEW_ROWS, preview, previous_day, t
 from retail_platform.lake.paths import cleaned_table, history_table, partition_file, quarantine_file
 from retail_platform.lake.ranges import RANGE_BACKFILL, DailyResults, step_days
 from retail_platform.lake.state import read_previous_partition
-from retail_platform.lake.storage import LakeResource, write_lake_parquet
+from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
 from retail_platform.quality.checks import (
     CONSERVATION,
@@ -55,20 +53,15 @@ def clean_partition(
         return partition_metadata(lake, silver_path, quarantine_path, size, [Cleaned.of(result)]), checks
 
     results, checks = [], []
-    with tempfile.TemporaryDirectory(prefix=f"silver-{spec.table}-{day}-") as scratch:
-        silver_parts, quarantine_parts = [], []
-        for number, bronze in enumerate(key_buckets(spec, local, buckets)):
+    with lake.parquet_parts(silver_path) as silver, lake.parquet_parts(quarantine_path) as quarantine:
+        for bronze in key_buckets(spec, local, buckets):
             result = clean(spec, bronze.lazy())
             checks.append(check_results(spec, bronze, result))
-            silver_parts.append(Path(scratch) / f"silver-{number}.parquet")
-            quarantine_parts.append(Path(scratch) / f"quarantine-{number}.parquet")
-            write_lake_parquet(result.silver, silver_parts[-1])
-            write_lake_parquet(result.quarantine, quarantine_parts[-1])
+            silver.append(result.silver)
+            quarantine.append(result.quarantine)
             results.append(Cleaned.of(result))
             del bronze, result
-        size = lake.write_parquet_files(silver_path, silver_parts)
-        lake.write_parquet_files(quarantine_path, quarantine_parts)
-    return partition_metadata(lake, silver_path, quarantine_path, size, results), merged_check_results(checks)
+    return partition_metadata(lake, silver_path, quarantine_path, silver.size, results), merged_check_results(checks)
 
 
 def check_results(spec: TableSpec, bronze: pl.DataFrame, result: SilverResult) -> list[dg.AssetCheckResult]:
