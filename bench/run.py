@@ -10,6 +10,12 @@ Sections (``--only``, comma-separated; default all):
   five variants, each in a fresh process: the project's asset step, its ``clean``, DuckDB SQL and
   pandas versions of the same rules, and the Parquet floor (read + write). The outputs are asserted
   equal to ``clean``'s; a difference fails the bench.
+* ``silver_capped``: a day larger than memory (``--capped-rows``, default 30M: the 2M bronze
+  replicated with distinct keys, by a streaming sink) cleaned by the asset step in key-hash buckets
+  (``--bucket-rows``) in a fresh process under an address-space cap (``prlimit --as``,
+  ``--memory-cap-gb``, default 4 GiB), then the same step forced in memory under the same cap, which
+  is expected to fail (its exit and last error line are recorded, not a bench failure). The
+  bucketed run's counts must add up and its checks pass. Needs ``prlimit`` (util-linux).
 * ``generator``: ``bench_generator.measure``: rows/s and peak RSS of one day's landing files.
 * ``defs``: ``bench_defs.measure``: definitions load next to the ``import dagster, dagster_dbt`` floor.
 * ``snowflake``: ``bench_snowflake.measure``: the warehouse load's rows/s on the fakesnow emulator.
@@ -19,9 +25,9 @@ Sections (``--only``, comma-separated; default all):
   over 3 days through the UI's GraphQL API (wall from launch to completed, runs).
 
 Every measured thing runs in a fresh process; ``--repeat`` times (default 5) with the median as the
-figure and the minimum beside it; the two end-to-end sections and the Snowflake load
-``--repeat-e2e`` times (default 1: they take minutes). Peak RSS is the measured process's own high
-water mark (Linux ``VmHWM``), the largest over the repetitions.
+figure and the minimum beside it; the two end-to-end sections, the Snowflake load and the capped
+silver run ``--repeat-e2e`` times (default 1: they take minutes). Peak RSS is the measured process's
+own high water mark (Linux ``VmHWM``), the largest over the repetitions.
 Targets are printed as met / missed, never asserted: a slow figure is a finding, not a failure.
 """
 
@@ -47,7 +53,7 @@ sys.path.insert(0, str(BENCH))
 
 import silver_variants  # noqa: E402  (bench/ is not a package)
 
-SECTIONS = ("silver", "generator", "defs", "snowflake", "backfill_30d", "ui_backfill_3d")
+SECTIONS = ("silver", "silver_capped", "generator", "defs", "snowflake", "backfill_30d", "ui_backfill_3d")
 VARIANTS = silver_variants.VARIANTS
 # Targets on the reference machine (2 cores); the silver ones are set for 10M rows.
 TARGET_STEP_OVER_DUCKDB = 0.8
@@ -56,6 +62,15 @@ TARGET_DEFS_OVER_FLOOR_S = 0.5
 TARGET_DBT_OVERHEAD = 1.5
 TARGET_GENERATOR_ROWS_PER_S = 2_000_000
 TARGET_GENERATOR_MB_PER_10M_ROWS = 1024
+# The capped silver run. An address-space cap counts reserved, untouched address space too, which
+# a container's memory limit (resident memory) does not: glibc reserves 64 MB per thread that
+# allocates (up to 8 per core) and pyarrow's mimalloc pool 1 GiB at once. These two allocator
+# settings, common in containers, make the cap hold the process to what it uses; measured on 30M
+# rows they take ~1.5-2 GB off its peak virtual memory. Recorded in the JSON.
+CAPPED_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
+DEFAULT_CAPPED_ROWS = 30_000_000
+DEFAULT_MEMORY_CAP_GB = 4.0
+DEFAULT_BUCKET_ROWS = 2_000_000
 
 
 class BenchError(RuntimeError):
@@ -226,6 +241,160 @@ def silver_section(rows: int, repeat: int, work: Path, keep: bool) -> dict:
     return figures
 
 
+# --- silver under a memory cap ---------------------------------------------------------------------
+
+
+def capped_child(args: list[str], cap_bytes: int) -> tuple[subprocess.CompletedProcess, float]:
+    """``python <args>`` under ``prlimit --as=<cap_bytes>``, with ``CAPPED_ENV``, not checked; and
+    its wall time in seconds, process start included."""
+    command = ["prlimit", f"--as={cap_bytes}", "--", sys.executable, *args]
+    env = {**os.environ, **CAPPED_ENV}
+    started = time.monotonic()
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False, env=env)
+    return done, round(time.monotonic() - started, 1)
+
+
+def failure(done: subprocess.CompletedProcess) -> str:
+    """``failed: exit <code> (<signal>): <error>``, on one line: the last line of stderr that names
+    a memory error (an abort prints a backtrace after it), else its last line."""
+    import re
+    import signal
+
+    code = done.returncode
+    how = f"exit {code}"
+    if code < 0:
+        try:
+            how += f" ({signal.Signals(-code).name})"
+        except ValueError:
+            pass
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()] or ["no stderr"]
+    memory = re.compile(r"memory allocation of|MemoryError|Unable to allocate|out of memory|Cannot allocate", re.I)
+    last = next((line for line in reversed(lines) if memory.search(line)), lines[-1])
+    return f"failed: {how}: {last[:300]}"
+
+
+def in_memory_estimate(result: dict, rows: int) -> dict:
+    """What the step would need to clean ``rows`` rows in memory, scaled linearly from the silver
+    section (its imports counted once): the step at the largest size it cleaned in one piece
+    (at most ``ROWS_PER_BUCKET`` rows), else ``clean`` in memory (no checks: a lower bound)."""
+    from retail_platform.lake.buckets import ROWS_PER_BUCKET
+
+    sizes = silver_sizes(result)
+    basis = [(n, key, "step") for n, key in sizes if n <= ROWS_PER_BUCKET]
+    basis = basis or [(n, key, "polars") for n, key in sizes]
+    if not basis:
+        return {"in_memory_need_mb_estimate": None, "in_memory_need_basis": "the silver section did not run"}
+    n, key, variant = basis[-1]
+    figures = result[key]["variants"][variant]
+    before, peak = figures["rss_before_mb"], figures["rss_mb"]
+    what = "the asset step in memory" if variant == "step" else "`clean` in memory (no checks: a lower bound)"
+    return {
+        "in_memory_need_mb_estimate": round(before + (peak - before) * rows / n),
+        "in_memory_need_basis": f"{key}: {what}, {peak:,.0f} MB peak RSS ({before:,.0f} MB before reading), "
+        f"scaled from {n:,} to {rows:,} rows",
+    }
+
+
+def capped_section(
+    rows: int, cap_gb: float, bucket_rows: int, repeat: int, work: Path, keep: bool, result: dict
+) -> dict:
+    from retail_platform.lake.buckets import bucket_count
+    from retail_platform.sources.registry import table_spec
+
+    spec = table_spec(silver_variants.TABLE)
+    cap_bytes = int(cap_gb * 1024**3)
+    bronze = work / f"bronze_{spec.table}_{rows}.parquet"
+    print(f"silver {size_label(rows)} under a {cap_gb:g} GiB cap: bronze {bronze}", flush=True)
+    prepared = run_child(
+        [str(BENCH / "silver_variants.py"), "prepare", str(rows), str(bronze), "--streamed"], "prepare bronze"
+    )
+    print(prepared.stdout, end="", flush=True)
+    rules = work / f"rules_{spec.table}.json"
+    rules.write_text(json.dumps(silver_variants.rules_from_spec(spec), indent=2))
+    out = work / f"silver_capped_{size_label(rows)}"
+    step = [str(BENCH / "silver_variants.py"), "step", str(bronze)]
+
+    figures: dict = {
+        "rows": rows,
+        "cap_gb": cap_gb,
+        "cap_bytes": cap_bytes,
+        "cap": "address space (prlimit --as), GiB",
+        "child_env": CAPPED_ENV,
+        "bucket_rows": bucket_rows,
+        "buckets": bucket_count(rows, bucket_rows),
+        "repeat": repeat,
+    }
+    runs, failed = [], None
+    for rep in range(repeat):
+        done, seconds = capped_child(
+            [*step, str(out / "buckets"), "--rules", str(rules), "--rows-per-bucket", str(bucket_rows)], cap_bytes
+        )
+        if done.returncode != 0:
+            failed = failure(done)
+            figures["bucketed_failed_after_s"] = seconds
+            print(f"  {rep + 1}/{repeat} buckets: {failed}", flush=True)
+            break
+        run = json.loads(done.stdout.strip().splitlines()[-1])
+        runs.append(run)
+        print(
+            f"  {rep + 1}/{repeat} buckets: {run['seconds']:7.2f} s  {run['rss_mb']:8,.0f} MB"
+            f"  ({run['vm_peak_mb'] or 0:,.0f} MB virtual), {run['buckets']} buckets",
+            flush=True,
+        )
+    figures["bucketed_under_cap"] = failed or "passed"
+    if runs:
+        last = runs[-1]
+        counts = {k: last[k] for k in ("rows_in", "rows_out", "duplicates_removed", "rows_quarantined")}
+        problems = []
+        if last["buckets"] != figures["buckets"] or last["buckets"] < 2:
+            problems.append(f"{last['buckets']} bucket(s), {figures['buckets']} expected")
+        if counts["rows_in"] != rows:
+            problems.append(f"rows_in {counts['rows_in']:,} != {rows:,} bronze rows")
+        if counts["rows_in"] != counts["rows_out"] + counts["duplicates_removed"] + counts["rows_quarantined"]:
+            problems.append(f"the counts do not add up: {counts}")
+        if last["checks_failed"] or not last["checks"]:
+            problems.append(f"checks failed: {last['checks_failed']} (of {last['checks']})")
+        if problems:
+            raise BenchError(f"the bucketed step at {rows:,} rows is wrong: " + "; ".join(problems))
+        seconds = summary([r["seconds"] for r in runs])
+        figures.update(
+            wall_s=seconds["median"],
+            peak_rss_mb=max(r["rss_mb"] for r in runs),
+            peak_vm_mb=max(r["vm_peak_mb"] or 0 for r in runs) or None,
+            wall=seconds,
+            **counts,
+            checks=last["checks"],
+            checks_failed=[],
+        )
+    else:
+        figures.update(wall_s=None, peak_rss_mb=None, peak_vm_mb=None)
+
+    # The whole day in one piece, under the same cap: expected to run out of memory.
+    done, seconds = capped_child(
+        [*step, str(out / "in_memory"), "--rules", str(rules), "--rows-per-bucket", str(rows)], cap_bytes
+    )
+    if done.returncode != 0:
+        figures["in_memory_under_cap"] = failure(done)
+        figures["in_memory_failed_after_s"] = seconds
+    else:
+        run = json.loads(done.stdout.strip().splitlines()[-1])
+        figures["in_memory_under_cap"] = {
+            "passed": True,
+            "wall_s": round(run["seconds"], 3),
+            "peak_rss_mb": run["rss_mb"],
+            "peak_vm_mb": run["vm_peak_mb"],
+            "buckets": run["buckets"],
+        }
+    print(f"  in memory: {figures['in_memory_under_cap']}", flush=True)
+    figures.update(in_memory_estimate(result, rows))
+    estimate = figures["in_memory_need_mb_estimate"]
+    figures["in_memory_need_over_cap"] = round(estimate * 1024**2 / cap_bytes, 2) if estimate else None
+    figures["met"] = bool(runs) and failed is None and isinstance(figures["in_memory_under_cap"], str)
+    if not keep:
+        shutil.rmtree(out, ignore_errors=True)
+    return figures
+
+
 # --- the other sections ----------------------------------------------------------------------------
 
 
@@ -324,11 +493,17 @@ def verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("met" if ok else "**missed**")
 
 
+def silver_sizes(result: dict) -> list[tuple[int, str]]:
+    """``(rows, key)`` of the silver section's sizes (``silver_2m``, ...), smallest first."""
+    return sorted(
+        (v["rows"], k) for k, v in result.items() if k.startswith("silver_") and isinstance(v, dict) and "step_s" in v
+    )
+
+
 def summary_rows(result: dict) -> list[tuple[str, str, str, str]]:
     """(figure, value, target, met?) for the markdown table."""
     rows: list[tuple[str, str, str, str]] = []
-    sizes = sorted((v["rows"], k) for k, v in result.items() if k.startswith("silver_") and isinstance(v, dict))
-    for n, key in sizes:
+    for n, key in silver_sizes(result):
         s = result[key]
         label = size_label(n)
         for variant, name in (
@@ -363,6 +538,27 @@ def summary_rows(result: dict) -> list[tuple[str, str, str, str]]:
                 verdict(step <= TARGET_STEP_OVER_FLOOR * floor),
             ),
         ]
+    if result.get("silver_capped"):
+        c = result["silver_capped"]
+        if c["bucketed_under_cap"] == "passed":
+            value = (
+                f"{c['wall_s']:.1f} s, {c['peak_rss_mb']:,.0f} MB peak RSS ({c['peak_vm_mb'] or 0:,.0f} MB virtual), "
+                f"{c['buckets']} buckets of {size_label(c['bucket_rows'])}"
+            )
+        else:
+            value = f"buckets of {size_label(c['bucket_rows'])}: {c['bucketed_under_cap']}"
+        in_memory = c["in_memory_under_cap"]
+        value += "; in memory: " + (in_memory if isinstance(in_memory, str) else "passed (unexpected)")
+        estimate = c.get("in_memory_need_mb_estimate")
+        need = f" (in memory needs ~{estimate / 1024:.1f} GB)" if estimate else ""
+        rows.append(
+            (
+                f"silver {size_label(c['rows']).upper()} under a {c['cap_gb']:g} GB cap (buckets)",
+                value.replace("|", "/"),
+                f"passes under the cap; in memory fails{need}",
+                verdict(c["met"]),
+            )
+        )
     if result.get("generator_rows_per_s") is not None:
         g = result["generator"]
         rows += [
@@ -393,12 +589,23 @@ def summary_rows(result: dict) -> list[tuple[str, str, str, str]]:
         b = result["backfill_30d"]
         rows.append(
             (
-                f"dbt step / dbt's own time ({b['days']}-day headless run)",
+                f"dbt step / dbt's own time ({b['days']}-day headless run, run again: parse state reused)",
                 f"{result['dbt_overhead_ratio']:.2f} ({b['dbt_step_s']:.1f} s / {b['dbt_reported_s']:.1f} s)",
                 f"≤ {TARGET_DBT_OVERHEAD}",
                 verdict(result["dbt_overhead_ratio"] <= TARGET_DBT_OVERHEAD),
             )
         )
+        first = [d["first_run"] for d in b.get("details", []) if d.get("first_run")]
+        if first:
+            f = first[0]
+            rows.append(
+                (
+                    "dbt step / dbt's own time (first run in a new data dir: full parse)",
+                    f"{f['dbt_overhead_ratio']:.2f} ({f['dbt_step_s']:.1f} s / {f['dbt_reported_s']:.1f} s)",
+                    "—",
+                    "—",
+                )
+            )
     if result.get("backfill_30d"):
         import bench_run
 
@@ -457,7 +664,7 @@ def chart(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sizes = sorted((v["rows"], k) for k, v in result.items() if k.startswith("silver_") and isinstance(v, dict))
+    sizes = silver_sizes(result)
     fixed = [
         (label, result.get(key))
         for label, key in (
@@ -540,6 +747,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat-e2e", type=int, default=1, help="repetitions of the end-to-end runs (default 1)")
     parser.add_argument("--generator-volume", type=int, default=2_000_000, help="generator volume (default 2000000)")
     parser.add_argument("--snowflake-rows", type=int, default=50_000, help="rows loaded into Snowflake (default 50000)")
+    parser.add_argument(
+        "--capped-rows",
+        default=str(DEFAULT_CAPPED_ROWS),
+        help=f"rows of the day cleaned under the memory cap (default {DEFAULT_CAPPED_ROWS:_})",
+    )
+    parser.add_argument(
+        "--memory-cap-gb",
+        type=float,
+        default=DEFAULT_MEMORY_CAP_GB,
+        help=f"address-space cap of the capped silver runs, GiB (default {DEFAULT_MEMORY_CAP_GB:g})",
+    )
+    parser.add_argument(
+        "--bucket-rows",
+        default=str(DEFAULT_BUCKET_ROWS),
+        help=f"rows per key-hash bucket of the capped silver run (default {DEFAULT_BUCKET_ROWS:_})",
+    )
     parser.add_argument("--days", type=int, default=30, help="days of the headless run (default 30)")
     parser.add_argument("--ui-days", type=int, default=3, help="days of the UI backfill (default 3)")
     parser.add_argument(
@@ -551,6 +774,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
     args.sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    args.capped_rows, args.bucket_rows = parse_size(args.capped_rows), parse_size(args.bucket_rows)
+    if args.bucket_rows < 1 or args.capped_rows <= args.bucket_rows:
+        parser.error("--capped-rows must be more than --bucket-rows (at least two buckets), both positive")
+    if args.memory_cap_gb <= 0:
+        parser.error("--memory-cap-gb must be positive")
     if args.repeat < 1 or args.repeat_e2e < 1:
         parser.error("--repeat and --repeat-e2e must be at least 1")
     args.chart = args.chart or args.out.with_suffix(".png")
@@ -571,15 +799,16 @@ def main(argv: list[str] | None = None) -> int:
         "generator_rows_per_s",
         "generator_rss_mb",
         "snowflake_load_rows_per_s",
+        "silver_capped",
     ):
         result[key] = None
     errors = []
 
-    def section(name: str, needs: str | None, body) -> None:
+    def section(name: str, needs: str | None, body, missing: str | None = None) -> None:
         if name not in args.only:
             result["sections"][name] = "not run (--only)"
             return
-        missing = available(needs) if needs else None
+        missing = missing or (available(needs) if needs else None)
         if missing:
             result["sections"][name] = missing
             print(f"{name}: {missing}", flush=True)
@@ -605,6 +834,17 @@ def main(argv: list[str] | None = None) -> int:
         if failures:
             raise BenchError("the silver variants disagree:\n" + "\n".join(failures))
 
+    def silver_capped():
+        result["silver_capped"] = capped_section(
+            args.capped_rows,
+            args.memory_cap_gb,
+            args.bucket_rows,
+            args.repeat_e2e,
+            work,
+            keep=bool(args.work_dir),
+            result=result,
+        )
+
     def generator():
         g = result["generator"] = generator_section(args.generator_volume, args.repeat)
         result["generator_rows_per_s"], result["generator_rss_mb"] = g["generator_rows_per_s"], g["generator_rss_mb"]
@@ -627,6 +867,8 @@ def main(argv: list[str] | None = None) -> int:
         result["ui_backfill_3d"] = ui_backfill_section(args.ui_days, args.repeat_e2e)
 
     section("silver", None, silver)
+    no_prlimit = None if shutil.which("prlimit") else "not available: no `prlimit` (util-linux) to cap memory with"
+    section("silver_capped", None, silver_capped, missing=no_prlimit)
     section("generator", "bench_generator", generator)
     section("defs", "bench_defs", defs)
     section("snowflake", "bench_snowflake", snowflake)

@@ -1,7 +1,8 @@
 """One bronze partition cleaned into silver + quarantine, five ways, each run in its own process.
 
-    .venv/bin/python bench/silver_variants.py prepare <rows> <bronze.parquet>
+    .venv/bin/python bench/silver_variants.py prepare <rows> <bronze.parquet> [--streamed]
     .venv/bin/python bench/silver_variants.py <variant> <bronze.parquet> <outdir> [--rules rules.json]
+    .venv/bin/python bench/silver_variants.py step <bronze.parquet> <outdir> --rows-per-bucket <rows>
 
 Variants (each reads the bronze Parquet file and writes Parquet, zstd; the clock runs from reading
 bronze to both files written; ``result.json`` in ``outdir`` holds the seconds and the process's
@@ -11,7 +12,9 @@ peak RSS):
 * ``polars``: ``retail_platform.transforms.silver.clean`` on a scan of the file, written with the
   lake's ``parquet_bytes``.
 * ``step``: the whole asset step, ``defs.lake.silver.clean_partition`` on a ``LocalLake`` (read,
-  clean, write, read back, conservation and key checks).
+  clean, write, conservation and key checks); ``--rows-per-bucket`` sets the bucket size
+  (``lake/buckets.py``; a size above the day's rows forces the day in memory), as ``run.py``'s
+  ``silver_capped`` section does under a memory cap.
 * ``duckdb``: the same rules as DuckDB SQL, generated from the table's declaration.
 * ``pandas``: the same rules in vectorised pandas (pyarrow-backed columns).
 
@@ -432,9 +435,22 @@ def peak_rss_mb() -> float:
     return kib / 1024
 
 
-def variant_job(variant: str, rules: dict, bronze: str, outdir: Path):
+def peak_vm_mb() -> float | None:
+    """This process's peak virtual memory (``VmPeak``), MB: what an address-space cap
+    (``prlimit --as``, ``ulimit -v``) holds it to. None without ``/proc``."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmPeak:")) / 1024
+
+
+def variant_job(variant: str, rules: dict, bronze: str, outdir: Path, rows_per_bucket: int | None = None):
     """The variant as a function of no arguments returning ``(silver, quarantine, extra)``. Every
-    import and the setup happen here, before the clock starts."""
+    import and the setup happen here, before the clock starts. ``rows_per_bucket``: the step's
+    bucket size (default: the product's, ``lake.buckets.ROWS_PER_BUCKET``)."""
+    if rows_per_bucket is not None and variant != "step":
+        raise ValueError(f"--rows-per-bucket is for the step variant, not {variant!r}")
     silver, quarantine = str(outdir / "silver.parquet"), str(outdir / "quarantine.parquet")
     table = rules["table"]
     if variant == "floor":
@@ -462,16 +478,21 @@ def variant_job(variant: str, rules: dict, bronze: str, outdir: Path):
         from retail_platform.sources.registry import table_spec
 
         spec, lake = table_spec(table), step_lake(outdir, table, bronze)
+        bucketing = {} if rows_per_bucket is None else {"rows_per_bucket": rows_per_bucket}
 
         def step_variant():
             # (result, metadata, checks) or (metadata, checks): the last two are what the asset reports
-            *_, metadata, checks = clean_partition(lake, spec, DAY)
+            *_, metadata, checks = clean_partition(lake, spec, DAY, **bucketing)
             return (
                 lake.uri(partition_file("silver", cleaned_table(table, cdc=spec.cdc is not None), DAY)),
                 lake.uri(quarantine_file(table, DAY)),
                 {
                     "rows_in": metadata["rows_in"],
+                    "rows_out": metadata["rows_out"],
                     "duplicates_removed": metadata["duplicates_removed"],
+                    "rows_quarantined": metadata["rows_quarantined"],
+                    "buckets": metadata.get("buckets", 1),  # the key is there only when bucketed
+                    "checks": len(checks),
                     "checks_failed": [c.check_name for c in checks if not c.passed],
                 },
             )
@@ -490,11 +511,13 @@ def variant_job(variant: str, rules: dict, bronze: str, outdir: Path):
     raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
 
 
-def run_variant(variant: str, bronze: str, outdir: Path, rules_path: str | None) -> dict:
+def run_variant(
+    variant: str, bronze: str, outdir: Path, rules_path: str | None, rows_per_bucket: int | None = None
+) -> dict:
     outdir.mkdir(parents=True, exist_ok=True)
     for stale in ("silver.parquet", "quarantine.parquet", "result.json"):
         (outdir / stale).unlink(missing_ok=True)
-    job = variant_job(variant, load_rules(rules_path), bronze, outdir)
+    job = variant_job(variant, load_rules(rules_path), bronze, outdir, rows_per_bucket)
     rss_before = peak_rss_mb()
     started = time.perf_counter()
     silver, quarantine, extra = job()
@@ -503,6 +526,7 @@ def run_variant(variant: str, bronze: str, outdir: Path, rules_path: str | None)
         "variant": variant,
         "seconds": seconds,
         "rss_mb": round(peak_rss_mb(), 1),
+        "vm_peak_mb": round(peak_vm_mb() or 0, 1) or None,
         # what the process held before reading bronze (interpreter and imports)
         "rss_before_mb": round(rss_before, 1),
         "silver": silver,
@@ -595,20 +619,41 @@ def replicated(base, rows: int):
     return pl.concat(copies).head(rows)
 
 
-def prepare(rows: int, path: Path) -> None:
-    """Write the bronze file of ``rows`` rows (reused if it is already there with that many)."""
+def replicated_lazily(base_path: Path, rows: int):
+    """``replicated`` as a query on the base file, for a sink: the same rows, in the same order,
+    without the whole result in memory (a day larger than memory is made this way)."""
+    import polars as pl
+
+    base_rows = pl.scan_parquet(base_path).select(pl.len()).collect().item()
+    base = pl.scan_parquet(base_path)
+    copies = [
+        base if k == 0 else base.with_columns(pl.col("transaction_id") + f"-r{k}", pl.col("_source_file") + f"-r{k}")
+        for k in range(math.ceil(rows / base_rows))
+    ]
+    return pl.concat(copies).head(rows)
+
+
+def prepare(rows: int, path: Path, streamed: bool = False) -> None:
+    """Write the bronze file of ``rows`` rows (reused if it is already there with that many).
+    ``streamed``: a size above the base is replicated by a streaming sink (``replicated_lazily``),
+    never whole in memory; the same rows, in other row groups."""
     import polars as pl
 
     if path.exists() and pl.scan_parquet(path).select(pl.len()).collect().item() == rows:
         print(f"  reusing {path}")
         return
+    path.parent.mkdir(parents=True, exist_ok=True)
     if rows <= BASE_ROWS:
         frame = generated_bronze(rows)
     else:
         base_path = path.with_name(f"bronze_{TABLE}_{BASE_ROWS}.parquet")
         prepare(BASE_ROWS, base_path)
+        if streamed:
+            tmp = path.with_name(f".{path.name}.tmp")  # a stopped sink leaves no file of the wrong size
+            replicated_lazily(base_path, rows).sink_parquet(tmp, compression="zstd", statistics=True)
+            tmp.replace(path)
+            return
         frame = replicated(pl.read_parquet(base_path), rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_parquet(frame, str(path))  # as the lake writes bronze
 
 
@@ -618,11 +663,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("bronze", help="<rows> for prepare, else the bronze Parquet file")
     parser.add_argument("out", help="the bronze file to write (prepare), else the output folder")
     parser.add_argument("--rules", help="rules JSON (rules_from_spec); default: from the registry")
+    parser.add_argument("--rows-per-bucket", type=int, help="step only: rows cleaned in memory at once")
+    parser.add_argument("--streamed", action="store_true", help="prepare only: replicate by a streaming sink")
     args = parser.parse_args(argv)
     if args.variant == "prepare":
-        prepare(int(args.bronze), Path(args.out))
+        prepare(int(args.bronze), Path(args.out), streamed=args.streamed)
         return
-    result = run_variant(args.variant, args.bronze, Path(args.out), args.rules)
+    result = run_variant(args.variant, args.bronze, Path(args.out), args.rules, args.rows_per_bucket)
     print(json.dumps(result))
 
 

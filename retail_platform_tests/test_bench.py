@@ -5,6 +5,7 @@ the equality check it relies on does catch a difference. No speed is asserted he
 import importlib.util
 import io
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -287,3 +288,50 @@ def test_the_bench_writes_parquet_as_the_lake_does():
     written = io.BytesIO()
     variants.write_parquet(frame, written)
     assert written.getvalue() == parquet_bytes(frame), "bench/silver_variants.write_parquet differs from the lake's"
+
+
+# --- a day larger than memory, under a memory cap -----------------------------------------------------
+
+
+def test_the_capped_silver_bench_cleans_a_day_in_buckets_under_a_memory_cap(tmp_path):
+    if shutil.which("prlimit") is None:
+        pytest.skip("no prlimit (util-linux) on this machine: the capped silver section cannot run")
+    out = tmp_path / "result.json"
+    rows, bucket_rows = 60_000, 20_000
+    args = [
+        *("--only", "silver_capped", "--capped-rows", str(rows), "--bucket-rows", str(bucket_rows)),
+        *("--memory-cap-gb", "3", "--out", str(out), "--work-dir", str(tmp_path)),
+    ]
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"bench/run.py failed:\n{done.stdout}\n{done.stderr}"
+
+    result = json.loads(out.read_text())
+    capped = result["silver_capped"]
+    assert result["sections"]["silver_capped"] == "ok"
+    assert capped["rows"] == rows and capped["bucket_rows"] == bucket_rows and capped["cap_gb"] == 3
+    assert capped["bucketed_under_cap"] == "passed"
+    assert capped["buckets"] >= 3
+    assert capped["rows_in"] == rows
+    assert capped["rows_in"] == capped["rows_out"] + capped["duplicates_removed"] + capped["rows_quarantined"]
+    assert capped["rows_quarantined"] > 0 and capped["duplicates_removed"] > 0
+    assert capped["checks"] > 0 and capped["checks_failed"] == []
+    assert capped["wall_s"] > 0 and capped["peak_rss_mb"] > 0
+    # 60k rows fit in 3 GiB: the in-memory run is recorded as passed (at 30M it fails)
+    assert capped["in_memory_under_cap"]["passed"] is True
+    assert capped["in_memory_under_cap"]["buckets"] == 1
+    assert capped["in_memory_need_mb_estimate"] is None  # the silver section did not run
+    assert "| silver 60K under a 3 GB cap (buckets) |" in done.stdout
+
+
+def test_a_day_replicated_by_the_streaming_sink_is_the_same_as_replicated_in_memory(tmp_path, monkeypatch):
+    monkeypatch.setattr(variants, "BASE_ROWS", 2_000)
+    streamed, in_memory = tmp_path / "streamed" / "bronze.parquet", tmp_path / "bronze.parquet"
+    variants.prepare(5_000, in_memory)
+    streamed.parent.mkdir()
+    shutil.copyfile(
+        tmp_path / f"bronze_{variants.TABLE}_2000.parquet", streamed.with_name(f"bronze_{variants.TABLE}_2000.parquet")
+    )
+    variants.prepare(5_000, streamed, streamed=True)
+    assert pl.read_parquet(streamed).equals(pl.read_parquet(in_memory))

@@ -32,7 +32,9 @@ def key_buckets(spec: TableSpec, path: Path, buckets: int) -> Iterator[pl.DataFr
     """The rows of the Parquet file at ``path``, bucket by bucket (by the hash of the primary key)."""
     bucket = pl.struct(list(spec.primary_key)).hash(seed=0) % buckets
     for number in range(buckets):
-        yield pl.scan_parquet(path).filter(bucket == number).collect(engine="streaming")
+        # one chunk per column: the streaming engine returns hundreds, and later gathers on
+        # hundreds of string-view chunks crashed Polars 2.1 (binview `i < self.len()`)
+        yield pl.scan_parquet(path).filter(bucket == number).collect(engine="streaming").rechunk()
 
 
 def merged_check_results(per_bucket: Sequence[Sequence[dg.AssetCheckResult]]) -> list[dg.AssetCheckResult]:

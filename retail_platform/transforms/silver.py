@@ -7,12 +7,15 @@ or the quarantine (with the reason). ``bronze = silver + duplicates + quarantine
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from retail_platform.sources.registry import Column, TableSpec
 from retail_platform.transforms.bronze import LINEAGE_COLUMNS
+
+if TYPE_CHECKING:  # numpy is imported where it is used: not at the definitions' load
+    import numpy as np
 
 REASON = "_quarantine_reason"
 # Deterministic tie-break when two versions share the ordering value: the later row in the later file.
@@ -250,6 +253,8 @@ def clean(spec: TableSpec, bronze: pl.LazyFrame) -> SilverResult:
 def _lineage_positions(frame: pl.DataFrame, offsets: dict[str, int], last_row: dict[str, int]) -> np.ndarray:
     """Each row's (file, row number) as one index into an array over the bronze rows (-1 where
     the row names a file or row number bronze does not have)."""
+    import numpy as np
+
     # A file's rows come in runs: resolve the file name once per run, not once per row.
     runs = frame["_source_file"].rle()
     names, lengths = runs.struct.field("value").to_list(), runs.struct.field("len").to_numpy()
@@ -257,6 +262,16 @@ def _lineage_positions(frame: pl.DataFrame, offsets: dict[str, int], last_row: d
     last = np.repeat(np.array([last_row.get(n, 0) if n is not None else 0 for n in names], dtype=np.int64), lengths)
     row = frame["_row_number"].fill_null(0).to_numpy()
     return np.where((offset >= 0) & (row >= 1) & (row <= last), offset + row - 1, -1)
+
+
+def _dense(positions: np.ndarray, universe: np.ndarray) -> np.ndarray:
+    """Each position's index in the sorted ``universe`` (-1 where it is not in it)."""
+    import numpy as np
+
+    if len(universe) == 0:
+        return np.full(len(positions), -1, dtype=np.int64)
+    index = np.searchsorted(universe, positions).clip(0, len(universe) - 1)
+    return np.where((positions >= 0) & (universe[index] == positions), index, -1)
 
 
 def conservation_report(
@@ -267,15 +282,23 @@ def conservation_report(
     valid older/identical version of a key that silver kept (a real duplicate).
 
     Lineage is counted in arrays indexed by (file, row number), not joined: linear in the rows."""
+    import numpy as np
+
     last_row = dict(bronze.group_by("_source_file").agg(pl.col("_row_number").max()).sort("_source_file").iter_rows())
     offsets = dict(zip(last_row, np.cumsum([0, *last_row.values()])[:-1].tolist(), strict=True))
-    size = sum(last_row.values())
     bronze_at = _lineage_positions(bronze, offsets, last_row)
-    present = np.zeros(size, dtype=bool)
-    present[bronze_at[bronze_at >= 0]] = True
     kept_at = np.concatenate(
         [_lineage_positions(silver, offsets, last_row), _lineage_positions(quarantine, offsets, last_row)]
     )
+    size = sum(last_row.values())
+    if size > 4 * max(bronze.height, 1):
+        # Sparse row numbers (a bucket of a larger day holds a few rows of each file): count over
+        # the bronze rows' own positions, not over the whole range of row numbers.
+        universe = np.unique(bronze_at[bronze_at >= 0])
+        bronze_at, kept_at = _dense(bronze_at, universe), _dense(kept_at, universe)
+        size = len(universe)
+    present = np.zeros(size, dtype=bool)
+    present[bronze_at[bronze_at >= 0]] = True
     traceable = kept_at[kept_at >= 0]
     traceable = traceable[present[traceable]]
     untraceable = int(len(kept_at) - len(traceable))

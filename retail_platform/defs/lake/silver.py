@@ -94,13 +94,10 @@ class Cleaned:
 
     @classmethod
     def of(cls, result: SilverResult) -> "Cleaned":
-        return cls(
-            result.rows_in,
-            result.rows_out,
-            result.duplicates_removed,
-            result.quarantine,
-            result.silver.head(PREVIEW_ROWS),
-        )
+        # A copy of the first rows, not a slice: a slice would keep the whole bucket's silver alive.
+        head = result.silver.head(PREVIEW_ROWS)
+        head = pl.DataFrame(head.to_dicts(), schema=head.schema)
+        return cls(result.rows_in, result.rows_out, result.duplicates_removed, result.quarantine, head)
 
 
 def partition_metadata(
