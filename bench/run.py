@@ -67,7 +67,9 @@ TARGET_GENERATOR_MB_PER_10M_ROWS = 1024
 # allocates (up to 8 per core) and pyarrow's mimalloc pool 1 GiB at once. These two allocator
 # settings, common in containers, make the cap hold the process to what it uses; measured on 30M
 # rows they take ~1.5-2 GB off its peak virtual memory. Recorded in the JSON.
-CAPPED_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system"}
+# Polars' jemalloc keeps freed address space mapped by default (retain): harmless for RSS, but an
+# address-space cap counts it, and each bucket's scan would add ~200 MB of it.
+CAPPED_ENV = {"MALLOC_ARENA_MAX": "2", "ARROW_DEFAULT_MEMORY_POOL": "system", "_RJEM_MALLOC_CONF": "retain:false"}
 DEFAULT_CAPPED_ROWS = 30_000_000
 DEFAULT_MEMORY_CAP_GB = 4.0
 DEFAULT_BUCKET_ROWS = 2_000_000

@@ -84,30 +84,42 @@ def check_results(spec: TableSpec, bronze: pl.DataFrame, result: SilverResult) -
 
 @dataclass(frozen=True)
 class Cleaned:
-    """What the metadata needs of a cleaned partition or bucket once it is written."""
+    """What the metadata needs of a cleaned partition or bucket once it is written: counts and a
+    few rows, copied (a slice or a group-by of a bucket's frames would keep its buffers alive)."""
 
     rows_in: int
     rows_out: int
     duplicates_removed: int
-    quarantine: pl.DataFrame
+    rows_quarantined: int
+    reasons: dict[str, int]  # rows quarantined per first reason
     head: pl.DataFrame  # the first silver rows: the preview, and the schema
 
     @classmethod
     def of(cls, result: SilverResult) -> "Cleaned":
-        # A copy of the first rows, not a slice: a slice would keep the whole bucket's silver alive.
         head = result.silver.head(PREVIEW_ROWS)
-        head = pl.DataFrame(head.to_dicts(), schema=head.schema)
-        return cls(result.rows_in, result.rows_out, result.duplicates_removed, result.quarantine, head)
+        first_reason = pl.col("_quarantine_reason").str.split("; ").list.first().str.replace(r": .*$", "")
+        reasons = result.quarantine.group_by(first_reason).len()
+        return cls(
+            rows_in=result.rows_in,
+            rows_out=result.rows_out,
+            duplicates_removed=result.duplicates_removed,
+            rows_quarantined=result.rows_quarantined,
+            reasons=dict(reasons.iter_rows()),
+            head=pl.DataFrame(head.to_dicts(), schema=head.schema),
+        )
 
 
 def partition_metadata(
     lake: LakeResource, silver_path: str, quarantine_path: str, size: int, results: list[Cleaned]
 ) -> dict[str, object]:
-    quarantined = pl.concat([r.quarantine for r in results])
-    reasons = (
-        quarantined.group_by(pl.col("_quarantine_reason").str.split("; ").list.first().str.replace(r": .*$", ""))
-        .len()
-        .sort("len", descending=True)
+    reasons: dict[str, int] = {}
+    for result in results:
+        for reason, rows in result.reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + rows
+    by_rows = pl.DataFrame(
+        sorted(reasons.items(), key=lambda item: -item[1]),
+        schema={"reason": pl.String, "rows": pl.UInt32},
+        orient="row",
     )
     rows_out = sum(r.rows_out for r in results)
     return {
@@ -116,9 +128,9 @@ def partition_metadata(
         "rows_in": sum(r.rows_in for r in results),
         "rows_out": rows_out,
         "duplicates_removed": sum(r.duplicates_removed for r in results),
-        "rows_quarantined": quarantined.height,
+        "rows_quarantined": sum(r.rows_quarantined for r in results),
         "quarantine_uri": lake.uri(quarantine_path),
-        "quarantine_reasons": preview(reasons.rename({"_quarantine_reason": "reason", "len": "rows"})),
+        "quarantine_reasons": preview(by_rows),
         **({"buckets": len(results)} if len(results) > 1 else {}),
     }
 
