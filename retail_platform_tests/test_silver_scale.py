@@ -96,3 +96,22 @@ def test_the_cheap_path_sends_every_odd_timestamp_through_the_full_rules():
     assert result.silver.height == 4 and result.quarantine["_quarantine_reason"].to_list() == [
         "invalid timestamp for updated_at: 'x'"
     ]
+
+
+def test_versions_of_a_key_written_differently_share_a_bucket(tmp_path):
+    # " 1", "01" and "+1" are line 1 once typed: bucketing on the raw text would keep one per bucket.
+    from datetime import UTC, datetime
+
+    from retail_platform_tests.test_transforms_silver import line
+
+    rows = [line(n=n, qty=str(q), updated=f"2026-11-01T10:0{q}:00Z") for q, n in enumerate(["1", " 1", "01", "+1"])]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String)).with_columns(
+        pl.lit("landing/pos/f.csv").alias("_source_file"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row_number"),
+        pl.lit(datetime(2026, 11, 2, tzinfo=UTC)).alias("_ingested_at"),
+    )
+    path = tmp_path / "bronze.parquet"
+    frame.write_parquet(path)
+    metadata, checks, silver, _ = cleaned(tmp_path / "lake", path, rows_per_bucket=1)
+    assert metadata["buckets"] == 4 and all(c.passed for c in checks)
+    assert silver.select("line_number", "quantity").rows() == [(1, 3)]

@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.sources.registry import TableSpec
+from retail_platform.transforms.silver import key_hash
 
 # Rows cleaned in memory at once. The whole silver step peaks at ~0.5 GB per million POS lines
 # (bench/run.py): 4M rows keep a bucket near 2 GB.
@@ -30,7 +31,8 @@ def parquet_rows(path: Path) -> int:
 
 def key_buckets(spec: TableSpec, path: Path, buckets: int) -> Iterator[pl.DataFrame]:
     """The rows of the Parquet file at ``path``, bucket by bucket (by the hash of the primary key)."""
-    bucket = pl.struct(list(spec.primary_key)).hash(seed=0) % buckets
+    # by the key as silver types it: the versions of one key may be written differently in bronze
+    bucket = key_hash(spec, pl.scan_parquet(path).collect_schema().names()) % buckets
     for number in range(buckets):
         # one chunk per column: the streaming engine returns hundreds, and later gathers on
         # hundreds of string-view chunks crashed Polars 2.1 (binview `i < self.len()`)

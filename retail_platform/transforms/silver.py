@@ -106,6 +106,18 @@ def _typed_columns(spec: TableSpec, frame: pl.LazyFrame, *, fast: bool = False) 
     return frame.with_columns(value(c).alias(f"{c.name}__value") for c in spec.columns)
 
 
+def key_hash(spec: TableSpec, present: set[str] | list[str]) -> pl.Expr:
+    """The hash of a row's primary key as silver types it: every version of a key hashes alike,
+    however it was written (" 1", "01" and "+1" are one key). A key column missing from the
+    file counts as null, as ``clean`` treats it."""
+    columns = {c.name: c for c in spec.columns}
+    values = [
+        typed(columns[k], normalised_text(columns[k])).alias(k) if k in present else pl.lit(None).alias(k)
+        for k in spec.primary_key
+    ]
+    return pl.struct(values).hash(seed=0)
+
+
 def _rules(spec: TableSpec) -> list[tuple[pl.Expr, pl.Expr]]:
     """Every rule of the spec as (the row breaks it, why), over the ``__text``/``__value`` columns."""
     rules: list[tuple[pl.Expr, pl.Expr]] = []

@@ -90,9 +90,11 @@ class ParseStateCache:
         self.path = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
 
     def seed(self, target_path: Path) -> None:
-        if self.path.exists():
+        try:
             target_path.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.path, target_path / PARTIAL_PARSE)
+        except OSError:  # none kept yet, or pruned meanwhile: dagster-dbt seeds the prepared state
+            pass
 
     def keep(self, target_path: Path) -> None:
         made = target_path / PARTIAL_PARSE
@@ -115,8 +117,8 @@ def environment(values: Mapping[str, str]) -> Iterator[None]:
     dagster-dbt builds the dbt process's environment from ``os.environ`` and takes no other; steps
     of a run execute one at a time in its process (``in_process_executor``)."""
     previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
     try:
+        os.environ.update(values)
         yield
     finally:
         for name, value in previous.items():
