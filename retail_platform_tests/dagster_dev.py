@@ -238,11 +238,13 @@ query RunEvents($runId: ID!, $cursor: String) {
       hasMore
       events {
         __typename
+        ... on MessageEvent { stepKey message }
         ... on MaterializationEvent { assetKey { path } partition timestamp }
+        ... on AssetMaterializationPlannedEvent { assetKey { path } }
         ... on AssetCheckEvaluationEvent {
           evaluation { checkName assetKey { path } severity success partition }
         }
-        ... on ExecutionStepFailureEvent { stepKey message error { message } }
+        ... on ExecutionStepFailureEvent { error { message } }
       }
     }
     ... on PythonError { message stack }
@@ -479,13 +481,14 @@ class DagsterDev:
         return self.wait_until(f"run {run_id} to finish", done, timeout, interval)
 
     def run_events(self, run_id: str) -> list[dict]:
-        """The run's materializations, check evaluations and step failures, in order."""
+        """Every event of the run, in order (`__typename` tells which), with its step and message
+        and, by kind, the materialized asset partition, the check evaluation, the failure."""
         events, cursor = [], None
         while True:
             result = self.graphql(RUN_EVENTS_QUERY, {"runId": run_id, "cursor": cursor})["logsForRun"]
             if result["__typename"] != "EventConnection":
                 raise DagsterDevError(f"logsForRun {run_id}: {result}")
-            events += [e for e in result["events"] if len(e) > 1]  # other event types: __typename only
+            events += result["events"]
             cursor = result["cursor"]
             if not result["hasMore"]:
                 return events

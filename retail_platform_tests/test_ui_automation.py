@@ -145,7 +145,9 @@ def mart_rows(dev: DagsterDev, day: str) -> int:
 
 
 def runs_since(dev: DagsterDev, started: float) -> list[dict]:
-    return [r for r in dev.all_runs() if r["creationTime"] >= started]
+    """Every run launched since `started`, once it has finished: automation may still be carrying
+    the change further when a test looks (a run still STARTED is neither a success nor a failure)."""
+    return [dev.wait_for_run(r["runId"]) for r in dev.all_runs() if r["creationTime"] >= started]
 
 
 def test_a_newly_landed_day_reaches_the_marts_with_no_manual_step(dagster_dev):

@@ -73,27 +73,6 @@ query Run($runId: ID!) {
 }
 """
 
-STEP_EVENTS_QUERY = """
-query StepEvents($runId: ID!, $cursor: String) {
-  logsForRun(runId: $runId, afterCursor: $cursor, limit: 1000) {
-    __typename
-    ... on EventConnection {
-      cursor
-      hasMore
-      events {
-        __typename
-        ... on MessageEvent { stepKey message }
-        ... on ExecutionStepFailureEvent { error { message } }
-        ... on MaterializationEvent { assetKey { path } partition }
-        ... on AssetMaterializationPlannedEvent { assetKey { path } }
-      }
-    }
-    ... on PythonError { message stack }
-    ... on Error { message }
-  }
-}
-"""
-
 
 # The run page's "Re-execute" menu.
 REEXECUTE_RUN = """
@@ -212,19 +191,6 @@ def run_details(dev: DagsterDev, run_id: str) -> dict:
     return result
 
 
-def step_events(dev: DagsterDev, run_id: str) -> list[dict]:
-    """Every event of the run, with its step, message, failure, materialized asset partition."""
-    events, cursor = [], None
-    while True:
-        result = dev.graphql(STEP_EVENTS_QUERY, {"runId": run_id, "cursor": cursor})["logsForRun"]
-        if result["__typename"] != "EventConnection":
-            raise DagsterDevError(f"logsForRun {run_id}: {result}")
-        events += result["events"]
-        cursor = result["cursor"]
-        if not result["hasMore"]:
-            return events
-
-
 def started_steps(events: list[dict]) -> list[str]:
     return [e["stepKey"] for e in events if e["__typename"] == "ExecutionStepStartEvent"]
 
@@ -330,7 +296,7 @@ def test_a_run_that_failed_on_a_fault_is_reexecuted_from_failure(dagster_dev):
     # The day lands ("Materialize" on the landing assets for the day).
     landing = [n["assetKey"]["path"] for n in dev.asset_nodes() if n["groupName"] == "landing"]
     landed = dev.wait_for_run(dev.launch_asset_run(landing, FAULT_DAY), timeout=RUN_TIMEOUT)
-    assert landed["status"] == "SUCCESS", summary(step_events(dev, landed["runId"]))
+    assert landed["status"] == "SUCCESS", summary(dev.run_events(landed["runId"]))
     folder = dev.data_dir / "lake" / partition_dir("landing", spec.table, FAULT_DAY, source=spec.source)
     assert sorted(p.suffix for p in folder.iterdir()) == [".jsonl"], f"landed: {list(folder.iterdir())}"
 
@@ -341,7 +307,7 @@ def test_a_run_that_failed_on_a_fault_is_reexecuted_from_failure(dagster_dev):
     started = time.time()
     parent_id = launch_job_run(dev, DAILY_JOB, FAULT_DAY)
     parent = dev.wait_for_run(parent_id, timeout=RUN_TIMEOUT)
-    parent_events = step_events(dev, parent_id)
+    parent_events = dev.run_events(parent_id)
     print(f"\n{DAILY_JOB} {FAULT_DAY} with the bad file: {parent['status']} in {time.time() - started:.0f} s")
     assert parent["status"] == "FAILURE", summary(parent_events)
     failures = step_failures(parent_events)
@@ -368,7 +334,7 @@ def test_a_run_that_failed_on_a_fault_is_reexecuted_from_failure(dagster_dev):
     started = time.time()
     child_id = reexecute_run(dev, parent_id, "FROM_FAILURE")
     child = dev.wait_for_run(child_id, timeout=RUN_TIMEOUT)
-    child_events = step_events(dev, child_id)
+    child_events = dev.run_events(child_id)
     print(f"  re-executed from failure: {child['status']} in {time.time() - started:.0f} s")
     assert child["status"] == "SUCCESS", summary(child_events)
     details = run_details(dev, child_id)
@@ -424,7 +390,7 @@ def test_a_backfill_is_canceled_and_relaunched(dagster_dev):
     backfill = dev.wait_for_backfill(backfill_id, timeout=180)
     print(f"  canceled: run {run['status']}, backfill {backfill['status']} after {time.time() - canceling:.0f} s")
     runs = dev.backfill_runs(backfill_id)
-    events = step_events(dev, run["runId"])
+    events = dev.run_events(run["runId"])
     assert backfill["status"] == "CANCELED", backfill
     assert [r["status"] for r in runs] == ["CANCELED"], [(r["runId"], r["status"]) for r in runs]
     assert "RunCanceledEvent" in {e["__typename"] for e in events}, summary(events)
@@ -463,7 +429,7 @@ def test_a_backfill_is_canceled_and_relaunched(dagster_dev):
         if s["numPartitionsTargeted"]
     }
     assert retry_target == Counter(key for key, _ in target - kept), "the retry does not target what was missing"
-    retried = set().union(*(materialized(step_events(dev, r["runId"])) for r in retry_runs))
+    retried = set().union(*(materialized(dev.run_events(r["runId"])) for r in retry_runs))
     assert retried == target - kept, (
         f"re-materialized: {sorted(retried & kept)}; missed: {sorted(target - kept - retried)}"
     )
