@@ -140,12 +140,12 @@ def test_a_three_day_backfill_of_every_asset_completes_in_a_few_runs(dagster_dev
     assert not missing, f"{len(missing)} asset partition(s) not materialized by the backfill: {missing}"
 
     # Every check the backfill's runs evaluated: the ERROR ones pass, the WARN ones are reported.
-    evaluations = [
-        e["evaluation"]
-        for run in runs
-        for e in dev.run_events(run["runId"])
-        if e["__typename"] == "AssetCheckEvaluationEvent"
-    ]
+    events = [e for run in runs for e in dev.run_events(run["runId"])]
+    evaluations = [e["evaluation"] for e in events if e["__typename"] == "AssetCheckEvaluationEvent"]
+    # ... and every dbt test was one of them: a blocking check that "emitted no result" gates nothing.
+    assert not [e["message"] for e in events if "emitted no result" in (e.get("message") or "")]
+    dbt_tests = {n["name"] for n in json.loads(MANIFEST.read_text())["nodes"].values() if n["resource_type"] == "test"}
+    assert dbt_tests - {ev["checkName"] for ev in evaluations} == set()
     failing = [ev for ev in evaluations if not ev["success"]]
 
     def name(ev: dict) -> str:

@@ -78,3 +78,20 @@
 {% macro duckdb__type_double() -%}
     double
 {%- endmacro %}
+
+
+{# A money amount divided by a count (an average per basket, per order), rounded once to the cent,
+   half away from zero: the same rule as every USD amount (docs/metrics.md). Exact on both adapters:
+   it divides whole numbers of half-cents (DuckDB's `/` gives a double, which cannot round a tie
+   exactly; an exact whole quotient survives it up to 2^53 half-cents). Null when `count` is 0. #}
+{% macro money_ratio(amount, count) -%}
+    {%- set cents = "cast(" ~ amount ~ " * 100 as decimal(38, 0))" -%}
+    {%- set dividend = "(2 * abs(" ~ cents ~ ") + " ~ count ~ ")" -%}
+    {%- set divisor = "(2 * nullif(" ~ count ~ ", 0))" -%}
+    cast(
+        sign({{ cents }})
+        * cast(({{ dividend }} - mod({{ dividend }}, {{ divisor }})) / {{ divisor }} as decimal(38, 0))
+        * 0.01
+        as {{ type_money() }}
+    )
+{%- endmacro %}

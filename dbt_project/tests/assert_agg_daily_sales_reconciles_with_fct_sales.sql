@@ -1,16 +1,23 @@
--- Lines, units and net revenue of agg_daily_sales match fct_sales for every sale date x channel.
+-- agg_daily_sales holds exactly the loaded days' sale lines of fct_sales: lines, units and every
+-- money column match to the cent per sale date x channel (decimal sums are exact: no tolerance),
+-- and no day outside the loaded partitions is reported.
 -- (several refs: meta.dagster.ref tells dagster-dbt which asset this check belongs to)
 {{ config(meta={'dagster': {'ref': {'name': 'agg_daily_sales'}}}) }}
 
 with facts as (
     select
-        sale_date,
-        channel,
+        sales.sale_date,
+        sales.channel,
         count(*) as sale_lines,
-        sum(quantity) as units_sold,
-        sum(net_amount_usd) as net_revenue_usd
-    from {{ ref('fct_sales') }}
-    group by sale_date, channel
+        sum(sales.quantity) as units_sold,
+        sum(sales.gross_amount_usd) as gross_revenue_usd,
+        sum(sales.discount_usd) as discount_usd,
+        sum(sales.net_amount_usd) as net_revenue_usd
+    from {{ ref('fct_sales') }} as sales
+    inner join {{ ref('dim_date') }} as calendar_days
+        on sales.sale_date = calendar_days.date_day
+    where calendar_days.is_loaded
+    group by sales.sale_date, sales.channel
 ),
 
 aggregates as (
@@ -26,9 +33,11 @@ from facts
 full outer join aggregates
     on facts.sale_date = aggregates.sale_date
     and facts.channel = aggregates.channel
--- a cent of tolerance: an adapter may sum decimals as floats
 where facts.sale_date is null
     or aggregates.sale_date is null
-    or abs(facts.net_revenue_usd - aggregates.net_revenue_usd) >= 0.01
-    or facts.sale_lines is distinct from aggregates.sale_lines
-    or facts.units_sold is distinct from aggregates.units_sold
+    or facts.sale_lines <> aggregates.sale_lines
+    or facts.units_sold <> aggregates.units_sold
+    or facts.gross_revenue_usd <> aggregates.gross_revenue_usd
+    or facts.discount_usd <> aggregates.discount_usd
+    or facts.net_revenue_usd <> aggregates.net_revenue_usd
+    or aggregates.gross_revenue_usd - aggregates.discount_usd <> aggregates.net_revenue_usd

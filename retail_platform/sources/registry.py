@@ -7,6 +7,7 @@ the platform is adding one ``TableSpec`` here (and teaching the generator to emi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Literal
 
 import polars as pl
@@ -63,8 +64,11 @@ TS = pl.Datetime("us", "UTC")
 MONEY = pl.Decimal(18, 2)
 CURRENCIES = ("USD", "EUR", "GBP")
 # Reference FX rates (1 unit of the currency in USD). Sources price in their own currency; gold
-# converts everything to USD with these.
-FX_TO_USD: dict[str, float] = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27}
+# converts everything to USD with these (transforms.gold.usd), the warehouse with the same values
+# (macro fx_rates). Exact decimals with at most FX_SCALE places, so that cents x rate is exact in
+# 2 + FX_SCALE places (test_money checks the bound, and that the warehouse's copy is equal).
+FX_SCALE = 6
+FX_TO_USD: dict[str, Decimal] = {"USD": Decimal("1"), "EUR": Decimal("1.08"), "GBP": Decimal("1.27")}
 ORDER_STATUSES = ("created", "paid", "shipped", "delivered", "canceled", "refunded")
 
 TABLES: tuple[TableSpec, ...] = (

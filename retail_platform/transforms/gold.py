@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from retail_platform.sources.registry import FX_TO_USD, ORDER_STATUSES
+from retail_platform.sources.registry import FX_SCALE, FX_TO_USD, ORDER_STATUSES
 
 USD = pl.Decimal(18, 2)
 SALES_SCHEMA: dict[str, pl.DataType] = {
@@ -29,9 +29,26 @@ SALES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# Exact room for cents x a rate of FX_SCALE places: Polars types Decimal(18, 2) * Decimal(10, 4)
+# as scale 4 and rounds the product there, so both operands are widened first.
+_EXACT_PRODUCT = pl.Decimal(38, 2 + FX_SCALE)
+
+
+def usd(amount: pl.Expr, rate: pl.Expr) -> pl.Expr:
+    """``amount`` (a decimal in cents) times ``rate`` (at most FX_SCALE places), in USD.
+
+    The money rule, the same in the warehouse (macro convert_money): the exact decimal product,
+    rounded once to the cent, half away from zero. Never through floats: 5.50 x 1.27 = 6.985 is
+    6.98499... as a float, which rounds to 6.98 instead of 6.99.
+    """
+    product = amount.cast(_EXACT_PRODUCT) * rate.cast(_EXACT_PRODUCT)
+    return product.round(2, mode="half_away_from_zero").cast(USD)
+
+
 def _usd(amount: pl.Expr, currency: pl.Expr) -> pl.Expr:
-    rate = currency.replace_strict(FX_TO_USD, default=None, return_dtype=pl.Float64)
-    return (amount.cast(pl.Float64) * rate).round(2).cast(USD)
+    """``amount`` in ``currency`` converted with the reference rates; null for an unknown currency."""
+    rate = currency.replace_strict(FX_TO_USD, default=None, return_dtype=pl.Decimal(18, FX_SCALE))
+    return usd(amount, rate)
 
 
 def sales(
@@ -158,9 +175,7 @@ def inventory_position(
         .group_by("store_id", "product_id")
         .agg(pl.col("quantity").sum().cast(pl.Int64).alias("units_sold"))
     )
-    prices = products.select(
-        "product_id", "category", _usd(pl.col("unit_price"), pl.col("currency")).alias("price_usd")
-    )
+    prices = products.select("product_id", "category", "unit_price", "currency")
     return (
         snapshots.filter(pl.col("snapshot_date") == day)
         .join(sold, on=["store_id", "product_id"], how="left")
@@ -174,10 +189,8 @@ def inventory_position(
             "on_order",
             "reorder_point",
             pl.col("units_sold").fill_null(0),
-            (pl.col("on_hand").cast(pl.Float64) * pl.col("price_usd").cast(pl.Float64))
-            .round(2)
-            .cast(USD)
-            .alias("stock_value_usd"),
+            # rounded once, on the whole stock: not a per-unit USD price rounded then multiplied
+            _usd(pl.col("on_hand") * pl.col("unit_price"), pl.col("currency")).alias("stock_value_usd"),
             (pl.col("on_hand") <= pl.col("reorder_point")).alias("below_reorder_point"),
             pl.when(pl.col("units_sold").fill_null(0) > 0)
             .then(pl.col("on_hand") / pl.col("units_sold"))

@@ -1,6 +1,9 @@
 -- One row per day from the first to the last business date found in the loaded data (sales,
--- orders, web sessions, inventory). Built with dbt's cross-database generate_series.
+-- orders, web sessions, inventory). Built with dbt's cross-database generate_series. Each day
+-- says whether its lake partition was loaded and whether late rows can still change its figures:
+-- the daily marts only report loaded days (see docs/metrics.md, "Which days are reported").
 {% set max_days = 36600 %}  {# ~100 years #}
+{% set late_arrival_days = var('late_arrival_days') %}
 
 with pos_transactions as (
     select * from {{ ref('stg_pos__transactions') }}
@@ -36,6 +39,29 @@ business_dates as (
     select snapshot_date from inventory_snapshots
 ),
 
+-- a day's lake partition is loaded when any daily feed has rows in it
+loaded_partitions as (
+    select _partition_date as partition_date from pos_transactions
+    union
+    select _partition_date from orders
+    union
+    select _partition_date from web_sessions
+    union
+    select _partition_date from inventory_snapshots
+),
+
+-- final: the next `late_arrival_days` partitions are loaded too, so no late row can still come
+partition_status as (
+    select
+        loaded.partition_date,
+        count(later.partition_date) < {{ late_arrival_days }} as is_provisional
+    from loaded_partitions as loaded
+    left join loaded_partitions as later
+        on loaded.partition_date < later.partition_date
+        and later.partition_date <= cast({{ dbt.dateadd('day', late_arrival_days, 'loaded.partition_date') }} as date)
+    group by loaded.partition_date
+),
+
 bounds as (
     select
         min(business_date) as first_date,
@@ -60,9 +86,13 @@ spine as (
 
 with_day_of_week as (
     select
-        date_day,
-        {{ iso_day_of_week('date_day') }} as day_of_week
+        spine.date_day,
+        {{ iso_day_of_week('spine.date_day') }} as day_of_week,
+        partition_status.partition_date is not null as is_loaded,
+        coalesce(partition_status.is_provisional, false) as is_provisional
     from spine
+    left join partition_status
+        on spine.date_day = partition_status.partition_date
 ),
 
 final as (
@@ -85,7 +115,9 @@ final as (
         cast(extract(month from date_day) as {{ dbt.type_int() }}) as month_of_year,
         cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date,
         cast(extract(quarter from date_day) as {{ dbt.type_int() }}) as quarter_of_year,
-        cast(extract(year from date_day) as {{ dbt.type_int() }}) as year_number
+        cast(extract(year from date_day) as {{ dbt.type_int() }}) as year_number,
+        is_loaded,
+        is_provisional
     from with_day_of_week
 )
 

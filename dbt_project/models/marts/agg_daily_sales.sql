@@ -1,37 +1,50 @@
--- Sales per sale date and channel (store / online), amounts in USD.
+-- Net sales per sale date and channel (store / online), amounts in USD: every valid sale line as
+-- recorded when it was sold (online lines of orders canceled later included). Only loaded days
+-- are reported (a line dated before the first loaded day is not a day's sales); a day is
+-- provisional while late lines can still arrive. Definitions: docs/metrics.md.
 with sales as (
     select * from {{ ref('fct_sales') }}
 ),
 
+reported_days as (
+    select * from {{ ref('dim_date') }}
+    where is_loaded
+),
+
 aggregated as (
     select
-        sale_date,
-        channel,
+        sales.sale_date,
+        sales.channel,
         count(*) as sale_lines,
-        sum(quantity) as units_sold,
-        sum(gross_amount_usd) as gross_revenue_usd,
-        sum(discount_usd) as discount_usd,
-        sum(net_amount_usd) as net_revenue_usd,
+        sum(sales.quantity) as units_sold,
+        sum(sales.gross_amount_usd) as gross_revenue_usd,
+        sum(sales.discount_usd) as discount_usd,
+        sum(sales.net_amount_usd) as net_revenue_usd,
         -- store transactions and online orders: one basket each
-        count(distinct coalesce(transaction_id, order_id)) as orders_or_transactions,
-        count(distinct customer_id) as distinct_customers
+        count(distinct coalesce(sales.transaction_id, sales.order_id)) as orders_or_transactions,
+        count(distinct sales.customer_id) as distinct_customers
     from sales
-    group by sale_date, channel
+    inner join reported_days
+        on sales.sale_date = reported_days.date_day
+    group by sales.sale_date, sales.channel
 ),
 
 final as (
     select
-        sale_date,
-        channel,
-        cast(sale_lines as {{ dbt.type_bigint() }}) as sale_lines,
-        cast(units_sold as {{ dbt.type_bigint() }}) as units_sold,
-        cast(gross_revenue_usd as {{ type_money() }}) as gross_revenue_usd,
-        cast(discount_usd as {{ type_money() }}) as discount_usd,
-        cast(net_revenue_usd as {{ type_money() }}) as net_revenue_usd,
-        cast(orders_or_transactions as {{ dbt.type_bigint() }}) as orders_or_transactions,
-        cast(distinct_customers as {{ dbt.type_bigint() }}) as distinct_customers,
-        cast(net_revenue_usd / nullif(orders_or_transactions, 0) as {{ type_money() }}) as avg_basket_usd
+        aggregated.sale_date,
+        aggregated.channel,
+        cast(aggregated.sale_lines as {{ dbt.type_bigint() }}) as sale_lines,
+        cast(aggregated.units_sold as {{ dbt.type_bigint() }}) as units_sold,
+        cast(aggregated.gross_revenue_usd as {{ type_money() }}) as gross_revenue_usd,
+        cast(aggregated.discount_usd as {{ type_money() }}) as discount_usd,
+        cast(aggregated.net_revenue_usd as {{ type_money() }}) as net_revenue_usd,
+        cast(aggregated.orders_or_transactions as {{ dbt.type_bigint() }}) as orders_or_transactions,
+        cast(aggregated.distinct_customers as {{ dbt.type_bigint() }}) as distinct_customers,
+        {{ money_ratio('aggregated.net_revenue_usd', 'aggregated.orders_or_transactions') }} as avg_basket_usd,
+        reported_days.is_provisional
     from aggregated
+    inner join reported_days
+        on aggregated.sale_date = reported_days.date_day
 )
 
 select * from final

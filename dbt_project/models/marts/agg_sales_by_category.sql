@@ -1,11 +1,17 @@
--- Sales per sale date and product category (the category of the product version in force at
--- the time of the sale), amounts in USD.
+-- Net sales per sale date and product category (the category of the product version in force at
+-- the time of the sale), amounts in USD. The same lines and days as agg_daily_sales: per day, the
+-- categories add up to its channels. Definitions: docs/metrics.md.
 with sales as (
     select * from {{ ref('fct_sales') }}
 ),
 
 products as (
     select * from {{ ref('dim_products') }}
+),
+
+reported_days as (
+    select * from {{ ref('dim_date') }}
+    where is_loaded
 ),
 
 aggregated as (
@@ -21,26 +27,34 @@ aggregated as (
     from sales
     inner join products
         on sales.product_sk = products.product_sk
+    inner join reported_days
+        on sales.sale_date = reported_days.date_day
     group by sales.sale_date, products.category
 ),
 
 final as (
     select
-        sale_date,
-        category,
-        cast(sale_lines as {{ dbt.type_bigint() }}) as sale_lines,
-        cast(units_sold as {{ dbt.type_bigint() }}) as units_sold,
-        cast(gross_revenue_usd as {{ type_money() }}) as gross_revenue_usd,
-        cast(net_revenue_usd as {{ type_money() }}) as net_revenue_usd,
-        cast(orders_or_transactions as {{ dbt.type_bigint() }}) as orders_or_transactions,
-        cast(distinct_products as {{ dbt.type_bigint() }}) as distinct_products,
+        aggregated.sale_date,
+        aggregated.category,
+        cast(aggregated.sale_lines as {{ dbt.type_bigint() }}) as sale_lines,
+        cast(aggregated.units_sold as {{ dbt.type_bigint() }}) as units_sold,
+        cast(aggregated.gross_revenue_usd as {{ type_money() }}) as gross_revenue_usd,
+        cast(aggregated.net_revenue_usd as {{ type_money() }}) as net_revenue_usd,
+        cast(aggregated.orders_or_transactions as {{ dbt.type_bigint() }}) as orders_or_transactions,
+        cast(aggregated.distinct_products as {{ dbt.type_bigint() }}) as distinct_products,
         -- the total is summed as a decimal: exact, so the share does not depend on row order
         cast(
-            cast(net_revenue_usd as {{ type_double() }})
-            / cast(nullif(sum(net_revenue_usd) over (partition by sale_date), 0) as {{ type_double() }})
+            cast(aggregated.net_revenue_usd as {{ type_double() }})
+            / cast(
+                nullif(sum(aggregated.net_revenue_usd) over (partition by aggregated.sale_date), 0)
+                as {{ type_double() }}
+            )
             as {{ type_double() }}
-        ) as share_of_day_net_revenue
+        ) as share_of_day_net_revenue,
+        reported_days.is_provisional
     from aggregated
+    inner join reported_days
+        on aggregated.sale_date = reported_days.date_day
 )
 
 select * from final

@@ -1,6 +1,9 @@
 -- One row per customer (current version): profile, lifetime orders and sales, support load.
--- Revenue is net sales as recorded (fct_sales, both channels); what was later canceled or
--- refunded online is reported beside it, not deducted.
+-- "Lifetime" is one window for every figure: the loaded days (orders by creation date, sales by
+-- sale date, tickets by opening date), from `figures_since_date` on; what happened before the lake
+-- began is unknown, not zero. Revenue is net sales as recorded (fct_sales, both channels); what
+-- was later canceled or refunded online is reported beside it, not deducted. Definitions:
+-- docs/metrics.md.
 with customers as (
     select * from {{ ref('dim_customers') }}
 ),
@@ -17,6 +20,11 @@ tickets as (
     select * from {{ ref('fct_support_tickets') }}
 ),
 
+reported_days as (
+    select * from {{ ref('dim_date') }}
+    where is_loaded
+),
+
 current_customers as (
     select *
     from customers
@@ -25,15 +33,17 @@ current_customers as (
 
 order_stats as (
     select
-        customer_id,
+        orders.customer_id,
         count(*) as lifetime_orders,
-        sum(case when status in ('canceled', 'refunded') then 1 else 0 end) as canceled_or_refunded_orders,
-        min(created_at) as first_order_at,
-        max(created_at) as last_order_at
+        sum(case when orders.status in ('canceled', 'refunded') then 1 else 0 end) as canceled_or_refunded_orders,
+        min(orders.created_at) as first_order_at,
+        max(orders.created_at) as last_order_at
     from orders
-    where not is_deleted
-        and customer_id is not null
-    group by customer_id
+    inner join reported_days
+        on orders.created_date = reported_days.date_day
+    where not orders.is_deleted
+        and orders.customer_id is not null
+    group by orders.customer_id
 ),
 
 sales_stats as (
@@ -45,6 +55,8 @@ sales_stats as (
             as lifetime_canceled_or_refunded_usd,
         max(sales.sale_ts) as last_purchase_at
     from sales
+    inner join reported_days
+        on sales.sale_date = reported_days.date_day
     left join orders
         on sales.order_id = orders.order_id
     where sales.customer_id is not null
@@ -53,11 +65,18 @@ sales_stats as (
 
 ticket_stats as (
     select
-        customer_id,
+        tickets.customer_id,
         count(*) as tickets,
-        sum(case when is_open then 1 else 0 end) as open_tickets
+        sum(case when tickets.is_open then 1 else 0 end) as open_tickets
     from tickets
-    group by customer_id
+    inner join reported_days
+        on cast(tickets.opened_at as date) = reported_days.date_day
+    group by tickets.customer_id
+),
+
+window_start as (
+    select min(date_day) as figures_since_date
+    from reported_days
 ),
 
 final as (
@@ -85,8 +104,10 @@ final as (
         order_stats.last_order_at,
         sales_stats.last_purchase_at,
         cast(coalesce(ticket_stats.tickets, 0) as {{ dbt.type_bigint() }}) as support_tickets,
-        cast(coalesce(ticket_stats.open_tickets, 0) as {{ dbt.type_bigint() }}) as open_tickets_count
+        cast(coalesce(ticket_stats.open_tickets, 0) as {{ dbt.type_bigint() }}) as open_tickets_count,
+        window_start.figures_since_date
     from current_customers
+    cross join window_start
     left join order_stats
         on current_customers.customer_id = order_stats.customer_id
     left join sales_stats

@@ -1,11 +1,17 @@
--- Every product (current version) ranked by net sales revenue (USD, both channels, all time),
--- overall and within its current category. Products without sales rank last with 0.
+-- Every product (current version) ranked by net sales revenue (USD, both channels, over the loaded
+-- days: the same lines as agg_daily_sales), overall and within its current category. Products
+-- without sales rank last with 0. Definitions: docs/metrics.md.
 with products as (
     select * from {{ ref('dim_products') }}
 ),
 
 sales as (
     select * from {{ ref('fct_sales') }}
+),
+
+reported_days as (
+    select * from {{ ref('dim_date') }}
+    where is_loaded
 ),
 
 current_products as (
@@ -16,14 +22,16 @@ current_products as (
 
 product_sales as (
     select
-        product_id,
+        sales.product_id,
         count(*) as sale_lines,
-        sum(quantity) as units_sold,
-        sum(net_amount_usd) as net_revenue_usd,
-        count(distinct coalesce(transaction_id, order_id)) as orders_or_transactions,
-        max(sale_date) as last_sale_date
+        sum(sales.quantity) as units_sold,
+        sum(sales.net_amount_usd) as net_revenue_usd,
+        count(distinct coalesce(sales.transaction_id, sales.order_id)) as orders_or_transactions,
+        max(sales.sale_date) as last_sale_date
     from sales
-    group by product_id
+    inner join reported_days
+        on sales.sale_date = reported_days.date_day
+    group by sales.product_id
 ),
 
 joined as (

@@ -59,7 +59,8 @@ def dbt_build(
     # ahead of its fact); "buildable" skips a fact's relationship test when the dimension is not
     # rebuilt, and a blocking check that never runs holds everything downstream under automation.
     tests = sorted(k.name for k in context.selected_asset_check_keys if k in context.assets_def.check_keys)
-    args = ["build", "--indirect-selection", "empty"]
+    # dbt unit tests check the SQL, not the data: they run in CI (`make test`), not in production.
+    args = ["build", "--indirect-selection", "empty", "--exclude-resource-type", "unit_test"]
     if tests:
         args += ["--select", " ".join(tests)]
     target_path = Path(dbt.project_dir) / "target" / f"{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"

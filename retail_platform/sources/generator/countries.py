@@ -15,7 +15,8 @@ _COUNTRY_SHARES_CUMULATIVE = np.array([0.45, 0.65, 0.80, 1.0])
 
 # Fixed FX: 1 unit of the currency is worth this many USD.
 # unit_price_local = round(usd_price / FX_TO_USD[currency], 2)
-FX_TO_USD = registry.FX_TO_USD
+# Floats of the registry's exact rates: the generated prices are pinned by golden hashes.
+FX_TO_USD = {currency: float(rate) for currency, rate in registry.FX_TO_USD.items()}
 USD_PER_UNIT = np.array([FX_TO_USD[c] for c in registry.CURRENCIES])  # by currency index
 
 
