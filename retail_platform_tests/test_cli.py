@@ -293,12 +293,38 @@ def test_run_rejects_a_reversed_range(tmp_path):
     assert f"--end {START} is before --start {END}" in done.stderr
 
 
-def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tmp_path):
+def build_models(warehouse_path: Path, partition: str) -> dg.ExecuteInProcessResult:
+    """The dbt models' step over one partition of a copy of the built warehouse."""
     from dagster_dbt import DbtCliResource
 
     from retail_platform.defs.warehouse.dbt import dbt_model_assets
     from retail_platform.warehouse.project import dbt_executable, retail_dbt_project
     from retail_platform.warehouse.resources import DuckDBWarehouse
+
+    return dg.materialize(
+        dbt_model_assets(),
+        partition_key=partition,
+        resources={
+            "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local", dbt_executable=dbt_executable()),
+            "warehouse": DuckDBWarehouse(path=str(warehouse_path)),
+        },
+        raise_on_error=False,
+    )
+
+
+def failing_error_checks(result: dg.ExecuteInProcessResult) -> set[tuple[str, str]]:
+    checks = [
+        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    return {
+        (c.asset_key.to_user_string(), c.check_name)
+        for c in checks
+        if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR
+    }
+
+
+def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tmp_path):
+    from retail_platform.warehouse.project import retail_dbt_project
 
     warehouse_path = tmp_path / "warehouse.duckdb"
     shutil.copy(built / "warehouse.duckdb", warehouse_path)
@@ -310,22 +336,10 @@ def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tm
             from gold.sales where _partition_date = '{END}' limit 1""")
         revenue_before = con.execute("select sum(net_revenue_usd) from marts.agg_daily_sales").fetchone()[0]
 
-    result = dg.materialize(
-        dbt_model_assets(),
-        partition_key=END,
-        resources={
-            "dbt": DbtCliResource(project_dir=retail_dbt_project, target="local", dbt_executable=dbt_executable()),
-            "warehouse": DuckDBWarehouse(path=str(warehouse_path)),
-        },
-        raise_on_error=False,
-    )
+    result = build_models(warehouse_path, END)
     assert not result.success
     # The staging model of gold.sales carries the test: dbt builds nothing downstream of it.
-    checks = [
-        e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    errors = [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
-    failing = {(c.asset_key.to_user_string(), c.check_name) for c in errors}
+    failing = failing_error_checks(result)
     assert failing == {("stg_gold__sales", "accepted_values_stg_gold__sales_channel__store__online")}
     assert [e.step_key for e in result.all_events if e.is_step_failure] == ["dbt_models"]
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
@@ -343,3 +357,24 @@ def test_a_failing_error_severity_dbt_test_stops_the_downstream_assets(built, tm
     assert "stg_pos__transactions" in materialized and "dim_customers" in materialized
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         assert con.execute("select sum(net_revenue_usd) from marts.agg_daily_sales").fetchone()[0] == revenue_before
+
+
+def test_a_sale_dated_in_2999_fails_the_calendar_check_and_holds_the_marts(built, tmp_path):
+    warehouse_path = tmp_path / "warehouse.duckdb"
+    shutil.copy(built / "warehouse.duckdb", warehouse_path)
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.execute(f"""
+            insert into gold.sales
+            select * replace (
+                'future:' || sale_line_id as sale_line_id,
+                date '2999-01-01' as sale_date,
+                timestamptz '2999-01-01 10:00:00+00' as sale_ts
+            )
+            from gold.sales where _partition_date = '{END}' limit 1""")
+    result = build_models(warehouse_path, END)
+    assert not result.success
+    # The calendar ends at the last loaded day: the date does not stretch it, the fact's test fails.
+    assert failing_error_checks(result) == {("fct_sales", "relationships_fct_sales_sale_date__date_day__ref_dim_date_")}
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "fct_sales" in materialized and "dim_date" in materialized
+    assert not materialized & {"agg_daily_sales", "agg_sales_by_category", "mart_customer_360"}

@@ -95,3 +95,11 @@
         as {{ type_money() }}
     )
 {%- endmacro %}
+
+
+{# The sum of a money column as money. Exact on DuckDB and Snowflake; the loopback Snowflake
+   emulator the deployment tests use sums decimals as doubles (1235.1699999999998), which the cast
+   brings back to the exact cents. #}
+{% macro sum_money(expression) -%}
+    cast(sum({{ expression }}) as {{ type_money() }})
+{%- endmacro %}

@@ -1,6 +1,6 @@
--- agg_daily_sales holds exactly the loaded days' sale lines of fct_sales: lines, units and every
--- money column match to the cent per sale date x channel (decimal sums are exact: no tolerance),
--- and no day outside the loaded partitions is reported.
+-- agg_daily_sales holds exactly the loaded days' sale lines of fct_sales, less those of orders
+-- deleted since: lines, units and every money column match to the cent per sale date x channel
+-- (decimal sums are exact: no tolerance), and no day outside the loaded partitions is reported.
 -- (several refs: meta.dagster.ref tells dagster-dbt which asset this check belongs to)
 {{ config(meta={'dagster': {'ref': {'name': 'agg_daily_sales'}}}) }}
 
@@ -10,13 +10,16 @@ with facts as (
         sales.channel,
         count(*) as sale_lines,
         sum(sales.quantity) as units_sold,
-        sum(sales.gross_amount_usd) as gross_revenue_usd,
-        sum(sales.discount_usd) as discount_usd,
-        sum(sales.net_amount_usd) as net_revenue_usd
+        {{ sum_money('sales.gross_amount_usd') }} as gross_revenue_usd,
+        {{ sum_money('sales.discount_usd') }} as discount_usd,
+        {{ sum_money('sales.net_amount_usd') }} as net_revenue_usd
     from {{ ref('fct_sales') }} as sales
     inner join {{ ref('dim_date') }} as calendar_days
         on sales.sale_date = calendar_days.date_day
+    left join {{ ref('fct_orders') }} as orders
+        on sales.order_id = orders.order_id
     where calendar_days.is_loaded
+        and (orders.order_id is null or not orders.is_deleted)
     group by sales.sale_date, sales.channel
 ),
 

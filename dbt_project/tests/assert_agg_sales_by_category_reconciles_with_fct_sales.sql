@@ -9,8 +9,8 @@ with channels as (
         sale_date,
         sum(sale_lines) as sale_lines,
         sum(units_sold) as units_sold,
-        sum(gross_revenue_usd) as gross_revenue_usd,
-        sum(net_revenue_usd) as net_revenue_usd
+        {{ sum_money('gross_revenue_usd') }} as gross_revenue_usd,
+        {{ sum_money('net_revenue_usd') }} as net_revenue_usd
     from {{ ref('agg_daily_sales') }}
     group by sale_date
 ),
@@ -20,8 +20,8 @@ categories as (
         sale_date,
         sum(sale_lines) as sale_lines,
         sum(units_sold) as units_sold,
-        sum(gross_revenue_usd) as gross_revenue_usd,
-        sum(net_revenue_usd) as net_revenue_usd
+        {{ sum_money('gross_revenue_usd') }} as gross_revenue_usd,
+        {{ sum_money('net_revenue_usd') }} as net_revenue_usd
     from {{ ref('agg_sales_by_category') }}
     group by sale_date
 )

@@ -1,12 +1,12 @@
 -- The customers' lifetime figures cover the same window as the daily marts: their revenue adds up
--- to the reported days' sales of known customers (agg_daily_sales' lines, to the cent) and their
--- orders to the reported days' orders (mart_order_kpis), less those of customers the mart lacks.
+-- to the reported days' sales lines of current customers (those of orders deleted since left out,
+-- as agg_daily_sales does), to the cent, and their orders to the reported days' orders.
 -- (several refs: meta.dagster.ref tells dagster-dbt which asset this check belongs to)
 {{ config(meta={'dagster': {'ref': {'name': 'mart_customer_360'}}}) }}
 
 with customers as (
     select
-        coalesce(sum(lifetime_revenue_usd), 0) as revenue_usd,
+        coalesce({{ sum_money('lifetime_revenue_usd') }}, 0) as revenue_usd,
         coalesce(sum(lifetime_orders), 0) as orders
     from {{ ref('mart_customer_360') }}
 ),
@@ -24,12 +24,16 @@ current_customers as (
 ),
 
 sales as (
-    select coalesce(sum(sales.net_amount_usd), 0) as revenue_usd
+    select coalesce({{ sum_money('sales.net_amount_usd') }}, 0) as revenue_usd
     from {{ ref('fct_sales') }} as sales
     inner join reported_days
         on sales.sale_date = reported_days.date_day
     inner join current_customers
         on sales.customer_id = current_customers.customer_id
+    left join {{ ref('fct_orders') }} as sale_orders
+        on sales.order_id = sale_orders.order_id
+    where sale_orders.order_id is null
+        or not sale_orders.is_deleted
 ),
 
 orders as (

@@ -6,8 +6,8 @@
 with facts as (
     select
         count(*) as orders_created,
-        coalesce(sum(orders.order_total_usd), 0) as order_value_usd,
-        coalesce(sum(case when orders.status <> 'canceled' then orders.order_total_usd else 0 end), 0)
+        coalesce({{ sum_money('orders.order_total_usd') }}, 0) as order_value_usd,
+        coalesce({{ sum_money("case when orders.status <> 'canceled' then orders.order_total_usd else 0 end") }}, 0)
             as net_revenue
     from {{ ref('fct_orders') }} as orders
     inner join {{ ref('dim_date') }} as calendar_days
@@ -19,8 +19,8 @@ with facts as (
 kpis as (
     select
         coalesce(sum(orders_created), 0) as orders_created,
-        coalesce(sum(order_value_usd), 0) as order_value_usd,
-        coalesce(sum(net_revenue), 0) as net_revenue
+        coalesce({{ sum_money('order_value_usd') }}, 0) as order_value_usd,
+        coalesce({{ sum_money('net_revenue') }}, 0) as net_revenue
     from {{ ref('mart_order_kpis') }}
 )
 

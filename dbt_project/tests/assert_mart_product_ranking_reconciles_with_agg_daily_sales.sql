@@ -5,7 +5,7 @@
 
 with ranking as (
     select
-        coalesce(sum(net_revenue_usd), 0) as net_revenue_usd,
+        coalesce({{ sum_money('net_revenue_usd') }}, 0) as net_revenue_usd,
         coalesce(sum(sale_lines), 0) as sale_lines,
         coalesce(sum(units_sold), 0) as units_sold
     from {{ ref('mart_product_ranking') }}
@@ -13,7 +13,7 @@ with ranking as (
 
 daily as (
     select
-        coalesce(sum(net_revenue_usd), 0) as net_revenue_usd,
+        coalesce({{ sum_money('net_revenue_usd') }}, 0) as net_revenue_usd,
         coalesce(sum(sale_lines), 0) as sale_lines,
         coalesce(sum(units_sold), 0) as units_sold
     from {{ ref('agg_daily_sales') }}

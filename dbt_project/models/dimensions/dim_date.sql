@@ -1,7 +1,10 @@
--- One row per day from the first to the last business date found in the loaded data (sales,
--- orders, web sessions, inventory). Built with dbt's cross-database generate_series. Each day
--- says whether its lake partition was loaded and whether late rows can still change its figures:
--- the daily marts only report loaded days (see docs/metrics.md, "Which days are reported").
+-- The calendar: one row per day from the earliest business date found in the loaded data (sales,
+-- orders, web sessions, inventory), at most `calendar_lookback_days` before the first loaded day,
+-- to the last loaded day. A fact dated outside it (a sale in 2999 or 1900) fails its blocking
+-- `relationships` test to dim_date instead of stretching the calendar. Built with dbt's
+-- cross-database generate_series. Each day says whether its lake partition was loaded and whether
+-- late rows can still change its figures: the daily marts only report loaded days
+-- (docs/metrics.md, "Reported days").
 {% set max_days = 36600 %}  {# ~100 years #}
 {% set late_arrival_days = var('late_arrival_days') %}
 
@@ -62,11 +65,27 @@ partition_status as (
     group by loaded.partition_date
 ),
 
+partition_bounds as (
+    select
+        min(partition_date) as first_loaded_date,
+        max(partition_date) as last_loaded_date
+    from loaded_partitions
+),
+
 bounds as (
     select
-        min(business_date) as first_date,
-        max(business_date) as last_date
-    from business_dates
+        least(
+            coalesce(min(business_dates.business_date), partition_bounds.first_loaded_date),
+            partition_bounds.first_loaded_date
+        ) as first_date,
+        partition_bounds.last_loaded_date as last_date
+    from partition_bounds
+    left join business_dates
+        on partition_bounds.last_loaded_date >= business_dates.business_date
+        and business_dates.business_date >= cast(
+            {{ dbt.dateadd('day', '-' ~ var('calendar_lookback_days'), 'partition_bounds.first_loaded_date') }} as date
+        )
+    group by partition_bounds.first_loaded_date, partition_bounds.last_loaded_date
 ),
 
 series as (

@@ -2,22 +2,18 @@
 -- the time of the sale), amounts in USD. The same lines and days as agg_daily_sales: per day, the
 -- categories add up to its channels. Definitions: docs/metrics.md.
 with sales as (
-    select * from {{ ref('fct_sales') }}
+    select * from {{ ref('int_sales_reported') }}
 ),
 
 products as (
     select * from {{ ref('dim_products') }}
 ),
 
-reported_days as (
-    select * from {{ ref('dim_date') }}
-    where is_loaded
-),
-
 aggregated as (
     select
         sales.sale_date,
         products.category,
+        sales.is_provisional,
         count(*) as sale_lines,
         sum(sales.quantity) as units_sold,
         sum(sales.gross_amount_usd) as gross_revenue_usd,
@@ -27,9 +23,7 @@ aggregated as (
     from sales
     inner join products
         on sales.product_sk = products.product_sk
-    inner join reported_days
-        on sales.sale_date = reported_days.date_day
-    group by sales.sale_date, products.category
+    group by sales.sale_date, products.category, sales.is_provisional
 ),
 
 final as (
@@ -51,10 +45,8 @@ final as (
             )
             as {{ type_double() }}
         ) as share_of_day_net_revenue,
-        reported_days.is_provisional
+        aggregated.is_provisional
     from aggregated
-    inner join reported_days
-        on aggregated.sale_date = reported_days.date_day
 )
 
 select * from final

@@ -13,7 +13,7 @@ orders as (
 ),
 
 sales as (
-    select * from {{ ref('fct_sales') }}
+    select * from {{ ref('int_sales_reported') }}
 ),
 
 tickets as (
@@ -51,14 +51,10 @@ sales_stats as (
         sales.customer_id,
         count(distinct sales.transaction_id) as lifetime_store_transactions,
         sum(sales.net_amount_usd) as lifetime_revenue_usd,
-        sum(case when orders.status in ('canceled', 'refunded') then sales.net_amount_usd else 0 end)
+        sum(case when sales.order_status in ('canceled', 'refunded') then sales.net_amount_usd else 0 end)
             as lifetime_canceled_or_refunded_usd,
         max(sales.sale_ts) as last_purchase_at
     from sales
-    inner join reported_days
-        on sales.sale_date = reported_days.date_day
-    left join orders
-        on sales.order_id = orders.order_id
     where sales.customer_id is not null
     group by sales.customer_id
 ),

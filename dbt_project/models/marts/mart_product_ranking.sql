@@ -1,17 +1,12 @@
--- Every product (current version) ranked by net sales revenue (USD, both channels, over the loaded
--- days: the same lines as agg_daily_sales), overall and within its current category. Products
+-- Every product (current version) ranked by net sales revenue (USD, both channels, the reported lines
+-- of int_sales_reported, as agg_daily_sales), overall and within its current category. Products
 -- without sales rank last with 0. Definitions: docs/metrics.md.
 with products as (
     select * from {{ ref('dim_products') }}
 ),
 
 sales as (
-    select * from {{ ref('fct_sales') }}
-),
-
-reported_days as (
-    select * from {{ ref('dim_date') }}
-    where is_loaded
+    select * from {{ ref('int_sales_reported') }}
 ),
 
 current_products as (
@@ -29,8 +24,6 @@ product_sales as (
         count(distinct coalesce(sales.transaction_id, sales.order_id)) as orders_or_transactions,
         max(sales.sale_date) as last_sale_date
     from sales
-    inner join reported_days
-        on sales.sale_date = reported_days.date_day
     group by sales.product_id
 ),
 
