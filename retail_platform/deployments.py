@@ -3,6 +3,7 @@ check and sensor code never asks which deployment it runs in, nor reads the envi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from retail_platform.automation.alerts import DEFAULT_WEBSERVER
 from retail_platform.automation.landing import DEFAULT_SCAN_DAYS
 from retail_platform.automation.settings import AutomationSettings
 from retail_platform.lake.storage import LocalLake
-from retail_platform.provisioning import LAKE_STAGE
+from retail_platform.provisioning import BUCKET, LAKE_STAGE
 from retail_platform.sources.registry import DEFAULT_SEED, DEFAULT_VOLUME
 from retail_platform.sources.simulator import SourceSimulator
 from retail_platform.warehouse.resources import DuckDBWarehouse
@@ -156,18 +157,56 @@ class CloudSettings:
 REQUIRED = ("RETAIL_LAKE_BUCKET", "SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE")
 
 
+# A branch's name ends up in a Snowflake database name and an S3 prefix: kept short, and a long
+# git branch name keeps a hash of the whole so that two long names never share a clone.
+BRANCH_NAME_MAX = 48
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+STAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*")
+HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}")
+PREFIX_PART = re.compile(r"[A-Za-z0-9_.=-]+")
+PROTOCOL = re.compile(r"https?")
+
+
 def branch_name(env: Mapping[str, str]) -> str:
-    """A stable, SQL- and S3-safe name for a branch deployment: the pull request when known."""
+    """A stable, SQL- and S3-safe name for a branch deployment: the pull request when known. Only
+    ``[A-Z0-9_]``, at most ``BRANCH_NAME_MAX`` characters."""
     raw = (
         env.get("DAGSTER_CLOUD_PULL_REQUEST_ID") or env.get("DAGSTER_CLOUD_GIT_BRANCH") or env.get("RETAIL_BRANCH", "")
-    )
+    ).strip()
     safe = re.sub(r"[^A-Za-z0-9]+", "_", raw).strip("_").upper()
-    return f"PR_{safe}" if raw and raw.isdigit() else safe
+    if raw.isdigit():
+        safe = f"PR_{safe}"
+    if len(safe) > BRANCH_NAME_MAX:
+        digest = hashlib.sha256(raw.encode()).hexdigest()[:8].upper()
+        safe = f"{safe[: BRANCH_NAME_MAX - 9].rstrip('_')}_{digest}"
+    return safe
+
+
+def _checked(name: str, value: str, pattern: re.Pattern, what: str) -> str:
+    """A variable's value that becomes part of SQL, a host or a path; the message names the
+    variable (these are not secrets)."""
+    if not pattern.fullmatch(value):
+        raise DeploymentConfigError(f"{name}={value!r} is not {what}")
+    return value
+
+
+def _lake_prefix(value: str) -> str:
+    parts = [p for p in value.strip().strip("/").split("/") if p]
+    for part in parts:
+        if part in (".", "..") or not PREFIX_PART.fullmatch(part):
+            raise DeploymentConfigError(
+                f"RETAIL_LAKE_PREFIX={value!r} is not a key prefix like team/lake (letters, digits, _ . = -, "
+                "no '..' segments)"
+            )
+    return "/".join(parts)
 
 
 def cloud_settings(deployment: str, env: Mapping[str, str]) -> CloudSettings:
     """Read and check every variable a cloud deployment needs; one error names all that are missing.
-    The error names variables only, never values."""
+    The error names variables only, never values. A value that becomes part of SQL, a host or an
+    S3 key is checked here, before anything connects."""
+    if deployment not in DEPLOYMENTS or deployment == "local":
+        raise DeploymentConfigError(f"{deployment!r} is not a cloud deployment ({', '.join(DEPLOYMENTS[1:])})")
     missing = [name for name in REQUIRED if not env.get(name, "").strip()]
     uses_password = bool(env.get("SNOWFLAKE_PASSWORD", "").strip())
     if not uses_password and not env.get("SNOWFLAKE_PRIVATE_KEY", "").strip():
@@ -180,32 +219,49 @@ def cloud_settings(deployment: str, env: Mapping[str, str]) -> CloudSettings:
             f"deployment {deployment!r} cannot start: missing environment variable(s): {', '.join(missing)}. "
             "Set them in the deployment's environment (see README, Deployments)."
         )
-    prod_database = env.get("SNOWFLAKE_PROD_DATABASE", "RETAIL_PROD")
+    identifier = "a plain Snowflake identifier (letters, digits, _; not starting with a digit)"
+    prod_database = _checked(
+        "SNOWFLAKE_PROD_DATABASE",
+        env.get("SNOWFLAKE_PROD_DATABASE", "").strip() or "RETAIL_PROD",
+        IDENTIFIER,
+        identifier,
+    )
+    configured_prefix = _lake_prefix(env.get("RETAIL_LAKE_PREFIX", ""))
     if deployment == "branch":
         database = f"RETAIL_BRANCH_{branch}"
-        prefix = "/".join(p for p in (env.get("RETAIL_LAKE_PREFIX", "").strip("/"), "branches", branch.lower()) if p)
+        prefix = "/".join(p for p in (configured_prefix, "branches", branch.lower()) if p)
     else:
-        database = env.get("SNOWFLAKE_DATABASE", "").strip() or f"RETAIL_{deployment.upper()}"
-        prefix = env.get("RETAIL_LAKE_PREFIX", "").strip("/")
+        database = _checked(
+            "SNOWFLAKE_DATABASE",
+            env.get("SNOWFLAKE_DATABASE", "").strip() or f"RETAIL_{deployment.upper()}",
+            IDENTIFIER,
+            identifier,
+        )
+        prefix = configured_prefix
     port = env.get("SNOWFLAKE_PORT", "").strip()
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise DeploymentConfigError(f"SNOWFLAKE_PORT={port!r} is not a port number")
     stage = env.get("RETAIL_SNOWFLAKE_STAGE", "").strip() or LAKE_STAGE
+    if stage.lower() != "none":
+        _checked("RETAIL_SNOWFLAKE_STAGE", stage, STAGE_NAME, "SCHEMA.NAME of a stage, or none")
+    host, protocol = env.get("SNOWFLAKE_HOST", "").strip(), env.get("SNOWFLAKE_PROTOCOL", "").strip()
     return CloudSettings(
         deployment=deployment,
-        bucket=env["RETAIL_LAKE_BUCKET"].strip(),
+        bucket=_checked("RETAIL_LAKE_BUCKET", env["RETAIL_LAKE_BUCKET"].strip(), BUCKET, "an S3 bucket name"),
         prefix=prefix,
         endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-        account=env["SNOWFLAKE_ACCOUNT"].strip(),
+        account=_checked("SNOWFLAKE_ACCOUNT", env["SNOWFLAKE_ACCOUNT"].strip(), HOST, "a Snowflake account identifier"),
         user=env["SNOWFLAKE_USER"].strip(),
         uses_password=uses_password,
-        role=env["SNOWFLAKE_ROLE"].strip(),
-        warehouse=env["SNOWFLAKE_WAREHOUSE"].strip(),
+        role=_checked("SNOWFLAKE_ROLE", env["SNOWFLAKE_ROLE"].strip(), IDENTIFIER, identifier),
+        warehouse=_checked("SNOWFLAKE_WAREHOUSE", env["SNOWFLAKE_WAREHOUSE"].strip(), IDENTIFIER, identifier),
         database=database,
         clone_from=prod_database if deployment == "branch" else None,
         connection_args={
-            "host": env.get("SNOWFLAKE_HOST", "").strip() or None,
+            "host": _checked("SNOWFLAKE_HOST", host, HOST, "a host name") if host else None,
             "port": int(port) if port else None,
-            "protocol": env.get("SNOWFLAKE_PROTOCOL", "").strip() or None,
+            "protocol": _checked("SNOWFLAKE_PROTOCOL", protocol, PROTOCOL, "http or https") if protocol else None,
         },
         stage=None if stage.lower() == "none" else stage,
     )

@@ -2,6 +2,7 @@
 Snowflake server, started and stopped by the tests."""
 
 import contextlib
+import functools
 import socket
 
 
@@ -24,11 +25,19 @@ def s3_server():
         server.stop()
 
 
-@contextlib.contextmanager
-def snowflake_server():
+@functools.cache
+def _fakesnow_server():
+    """fakesnow's `server` function, kept: its first call imports the submodule `fakesnow.server`,
+    which replaces the package's `server` attribute, so a second server in the same process (a
+    second test module) would find a module there ("'module' object is not callable")."""
     import fakesnow
 
-    with fakesnow.server(port=free_port()) as kwargs:
+    return fakesnow.server
+
+
+@contextlib.contextmanager
+def snowflake_server():
+    with _fakesnow_server()(port=free_port()) as kwargs:
         yield kwargs
 
 

@@ -45,7 +45,10 @@ def test_every_layer_is_written_for_every_table_and_day(two_days, lake):
 
 def test_checks_pass_and_rows_are_conserved(two_days, lake):
     evaluations = [e for r in two_days for e in check_results(r)]
-    assert len(evaluations) == 2 * (2 * len(TABLES) + 1 + (len(TABLES) + 1) + 8 + len(TABLES))
+    # + the feed expectations (not empty, columns, quarantined share per table; late share where declared),
+    # + the orders state's sequence_step
+    feed, sequence = 3 * len(TABLES) + sum(1 for t in TABLES if t.feed.late_column), 1
+    assert len(evaluations) == 2 * (2 * len(TABLES) + 1 + (len(TABLES) + 1) + 8 + len(TABLES) + feed + sequence)
     assert [e for e in evaluations if not e.passed] == []
     for day in DAYS:
         for spec in TABLES:
@@ -262,8 +265,8 @@ def test_a_failed_blocking_check_in_a_range_names_the_day(resources, monkeypatch
     # A regression that lets one row through twice, on the second day only.
     real_clean = silver.clean
 
-    def clean_twice_on_day_two(spec, bronze):
-        result = real_clean(spec, bronze)
+    def clean_twice_on_day_two(spec, bronze, *args):
+        result = real_clean(spec, bronze, *args)
         if spec.table == "orders" and f"dt={DAYS[1]}" in bronze.select(pl.col("_source_file").first()).collect().item():
             result = dataclasses.replace(result, silver=pl.concat([result.silver, result.silver.head(1)]))
         return result

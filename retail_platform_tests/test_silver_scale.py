@@ -115,3 +115,47 @@ def test_versions_of_a_key_written_differently_share_a_bucket(tmp_path):
     metadata, checks, silver, _ = cleaned(tmp_path / "lake", path, rows_per_bucket=1)
     assert metadata["buckets"] == 4 and all(c.passed for c in checks)
     assert silver.select("line_number", "quantity").rows() == [(1, 3)]
+
+
+def test_both_paths_agree_on_the_window_the_bounds_and_the_null_tokens():
+    # The edges of the new rules, in every timestamp format: the cheap path's verdict and values
+    # must be the full path's on every row (the cheap path parses the canonical format only).
+    from datetime import date
+
+    from retail_platform.transforms.silver import Partition, clean
+    from retail_platform_tests.test_transforms_silver import bronze, line
+
+    day = date(2026, 11, 1)
+    odd = [
+        {"updated": "2026-11-02T06:00:00Z"},  # the last instant of the window: valid
+        {"updated": "2026-11-02 06:00:01"},  # a second past it, naive: refused
+        {"updated": "2026-11-02T08:00:01+02:00"},  # the same instant with an offset: refused
+        {"updated": "2026-11-02T07:00:00+02:00"},  # 05:00Z: valid by the full path only
+        {"updated": "1969-12-31T23:59:59Z"},  # before the earliest: refused
+        {"qty": "10000"},  # at the bound: valid
+        {"qty": "10001"},  # above it: refused
+        {"price": "100000.00"},
+        {"price": "100000.01"},
+        {"product_id": "NULL"},  # a null token in a required text column: refused as missing
+        {"product_id": " n/a "},
+        {"qty": "None"},  # a null token in a number: refused as not a number
+    ]
+    rows = [line(tx=f"T{i}", **{k: v for k, v in o.items() if k != "product_id"}) for i, o in enumerate(odd)]
+    for row, o in zip(rows, odd, strict=True):
+        row["product_id"] = o.get("product_id", row["product_id"])
+    result = clean(LINES, bronze(rows), day)
+    full = quarantine_reasons(LINES, bronze(rows), Partition(day=day)).collect()
+    valid = full.filter(pl.col("_quarantine_reason").is_null())
+    assert (
+        result.silver["transaction_id"].to_list()
+        == valid["transaction_id__value"].to_list()
+        == [
+            "T0",
+            "T3",
+            "T5",
+            "T7",
+        ]
+    )
+    assert result.silver["updated_at"].to_list() == valid["updated_at__value"].to_list()
+    assert sorted(result.quarantine["_quarantine_reason"]) == sorted(full["_quarantine_reason"].drop_nulls())
+    assert result.rows_quarantined == len(odd) - 4

@@ -4,6 +4,11 @@ The landing sensor's cursor is a JSON object ``{"<table>/<YYYY-MM-DD>": "<finger
 file sets already handed to bronze. A (table, day) is new when its fingerprint (the sorted file
 keys and modification times) differs from the cursor's: a first file, a late extra file or a
 re-export of a past day all change it; a rescan of the same files does not.
+
+Folders and files of the landing zone that bronze never reads (``date=2026-03-02``,
+``dt=2026-3-2``, ``dt=2026-02-30``, a misspelt table, a file outside any ``dt=`` folder) are
+reported once each: the cursor keeps them as ``"malformed:<key>"`` entries while they exist, so
+one is warned about again only if it disappears and comes back.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 DEFAULT_SCAN_DAYS = 7
+MALFORMED = "malformed:"
 
 
 def days_to_scan(today: date, scan_days: int = DEFAULT_SCAN_DAYS, first_day: date | None = None) -> list[date]:
@@ -67,13 +73,65 @@ def not_yet_ingested(
     return fresh
 
 
-def advance_cursor(seen: Mapping[str, str], changed: Mapping[date, Mapping[str, str]], oldest: date) -> dict[str, str]:
+def reported_folders(seen: Mapping[str, str]) -> set[str]:
+    """The malformed landing folders already reported."""
+    return {k.removeprefix(MALFORMED) for k in seen if k.startswith(MALFORMED)}
+
+
+def advance_cursor(
+    seen: Mapping[str, str],
+    changed: Mapping[date, Mapping[str, str]],
+    oldest: date,
+    malformed: Iterable[str] = (),
+) -> dict[str, str]:
     """The cursor after requesting ``changed``; entries older than the scan window are dropped
-    (they are never scanned again), so the cursor stays small."""
-    updated = {k: v for k, v in seen.items() if date.fromisoformat(k.rsplit("/", 1)[1]) >= oldest}
+    (they are never scanned again), so the cursor stays small. ``malformed``: the malformed folders
+    present now (reported ones that are gone are forgotten)."""
+    updated = {
+        k: v
+        for k, v in seen.items()
+        if not k.startswith(MALFORMED) and date.fromisoformat(k.rsplit("/", 1)[1]) >= oldest
+    }
     for day, tables in changed.items():
         updated.update({cursor_key(table, day): digest for table, digest in tables.items()})
+    updated.update({MALFORMED + folder: "reported" for folder in malformed})
     return updated
+
+
+def unread_paths(
+    sources: Mapping[str, Iterable[str]],
+    folders: Mapping[str, Iterable[str]],
+    files: Mapping[str, Iterable[str]],
+    folder_problem,
+) -> dict[str, str]:
+    """Folders and files of the landing zone that bronze never reads -> why.
+
+    ``sources``: source -> its tables; ``folders`` / ``files``: a folder key (``landing``,
+    ``landing/<source>``, ``landing/<source>/<table>``) -> the folder / file keys directly under it;
+    ``folder_problem``: a partition folder's name -> what is wrong with it, or None. Names starting
+    with '.' or '_' (temporary, markers) are left alone."""
+    found: dict[str, str] = {}
+
+    def visible(key: str) -> bool:
+        return not key.rsplit("/", 1)[-1].startswith((".", "_"))
+
+    for folder in filter(visible, folders.get("landing", [])):
+        if folder.rsplit("/", 1)[-1] not in sources:
+            found[folder] = f"not a source system of the registry ({', '.join(sorted(sources))})"
+    for source, tables in sources.items():
+        tables = set(tables)
+        for folder in filter(visible, folders.get(f"landing/{source}", [])):
+            if folder.rsplit("/", 1)[-1] not in tables:
+                found[folder] = f"not a table of source {source} ({', '.join(sorted(tables))})"
+        for table in sorted(tables):
+            for folder in filter(visible, folders.get(f"landing/{source}/{table}", [])):
+                problem = folder_problem(folder.rsplit("/", 1)[-1])
+                if problem:
+                    found[folder] = problem
+    for keys in files.values():
+        for key in filter(visible, keys):
+            found[key] = "a file outside any dt=YYYY-MM-DD partition folder"
+    return found
 
 
 def run_key(day: date, tables: Mapping[str, str]) -> str:

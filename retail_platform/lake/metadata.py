@@ -10,7 +10,10 @@ import polars as pl
 PREVIEW_ROWS = 5
 
 # I/O steps (landing, bronze, warehouse load) retry transient store/network errors: 1s, 2s, 4s,
-# each +-jitter so that parallel steps hitting the same store do not retry in lockstep.
+# each +-jitter so that parallel steps hitting the same store do not retry in lockstep. This is the
+# second layer: the S3 client already retries each request (lake/s3.py, RETRY_MODE), so a step
+# fails on S3 only when one request kept failing for its 8 attempts (~35 s of throttling); its
+# error names the object. A step retry re-runs the whole step: every lake write is idempotent.
 IO_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=1, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 

@@ -50,7 +50,13 @@ class LakeResource(dg.ConfigurableResource):
     def exists(self, key: str) -> bool:
         raise NotImplementedError
 
-    def list_files(self, prefix: str) -> list[str]:
+    def list_files(self, prefix: str, *, include_hidden: bool = False) -> list[str]:
+        """Keys of the files directly under ``prefix``, sorted. Names starting with '.' or '_'
+        (uploads in progress, temporary files, markers) only with ``include_hidden``."""
+        raise NotImplementedError
+
+    def list_folders(self, prefix: str) -> list[str]:
+        """Keys of the folders directly under ``prefix`` (``landing/pos/pos_transactions/dt=…``), sorted."""
         raise NotImplementedError
 
     def read_bytes(self, key: str) -> bytes:
@@ -98,14 +104,21 @@ class LocalLake(LakeResource):
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
-    def list_files(self, prefix: str) -> list[str]:
-        """Keys of the files directly under ``prefix``, sorted, hidden/temporary files excluded."""
+    def list_files(self, prefix: str, *, include_hidden: bool = False) -> list[str]:
         directory = self._path(prefix)
         if not directory.is_dir():
             return []
         return sorted(
-            f"{prefix}/{p.name}" for p in directory.iterdir() if p.is_file() and not p.name.startswith((".", "_"))
+            f"{prefix}/{p.name}"
+            for p in directory.iterdir()
+            if p.is_file() and (include_hidden or not p.name.startswith((".", "_")))
         )
+
+    def list_folders(self, prefix: str) -> list[str]:
+        directory = self._path(prefix)
+        if not directory.is_dir():
+            return []
+        return sorted(f"{prefix}/{p.name}" for p in directory.iterdir() if p.is_dir())
 
     def read_bytes(self, key: str) -> bytes:
         try:

@@ -4,13 +4,16 @@ already hold the written frame); checks that need another asset (referential int
 separate steps, defined in ``defs/quality``.
 
 Blocking (a failure stops the partition's downstream assets, dbt included): not-null keys,
-accepted values, referential integrity. Not blocking (severity WARN): row-count anomaly and
-schema change: an unusual day or a new column deserves a look, not a stopped pipeline.
+accepted values, referential integrity, and the feed expectations of the tables gold is built
+from. Not blocking (severity WARN): row-count anomaly and schema change, and the feed
+expectations of the other tables: an unusual day or a new column deserves a look, not a stopped
+pipeline.
 """
 
 import contextlib
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
@@ -18,7 +21,7 @@ import polars as pl
 
 from retail_platform.partitions import daily_partitions
 from retail_platform.quality import rules, stats
-from retail_platform.sources.registry import TableSpec
+from retail_platform.sources.registry import CdcSpec, TableSpec
 from retail_platform.transforms.silver import duplicate_keys, null_keys
 
 CONSERVATION = "row_conservation"
@@ -26,6 +29,11 @@ UNIQUE_KEY = "unique_key"
 NOT_NULL_KEYS = "not_null_keys"
 ACCEPTED_VALUES = "accepted_values"
 ROW_COUNT_ANOMALY = "row_count_anomaly"
+FEED_NOT_EMPTY = "feed_not_empty"
+FEED_COLUMNS = "feed_columns"
+FEED_QUARANTINE_SHARE = "feed_quarantine_share"
+FEED_LATE_SHARE = "feed_late_share"
+SEQUENCE_STEP = "sequence_step"
 
 
 @contextlib.contextmanager
@@ -200,3 +208,204 @@ def row_count_anomaly_results(
             description="not enough comparable days of history: skipped" if verdict.skipped else None,
         )
     return results
+
+
+# --- feed expectations: the day's feed of a table as a whole ------------------------------------
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A day's feed of a table as bronze holds it and silver split it."""
+
+    rows: int  # bronze rows
+    quarantined: int
+    columns: tuple[str, ...]  # bronze's columns, lineage excluded (bronze keeps undeclared ones)
+    files: tuple[str, ...]  # the landing files the rows came from (or found, for an empty feed)
+    silver_rows: int = 0
+    late_rows: int = 0  # silver rows whose declared business time is before the day
+
+
+def feed_check_specs(spec: TableSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    # Blocking for the tables gold is built from: without their feed gold is wrong, not late.
+    blocking, expected = spec.feed.blocking, spec.feed
+    return [
+        daily_check_spec(FEED_NOT_EMPTY, asset=key, blocking=blocking, description="the day's feed has rows"),
+        daily_check_spec(
+            FEED_COLUMNS,
+            asset=key,
+            blocking=blocking,
+            description="every declared column is in the day's files (a missing one would be null on "
+            "every row; a renamed one is reported as such); undeclared extra columns are listed, not failed",
+        ),
+        daily_check_spec(
+            FEED_QUARANTINE_SHARE,
+            asset=key,
+            blocking=blocking,
+            description=f"at most {expected.max_quarantined_share:.0%} of the day's rows quarantined "
+            f"(judged from {expected.min_rows} rows on)",
+        ),
+        *(
+            [
+                daily_check_spec(
+                    FEED_LATE_SHARE,
+                    asset=key,
+                    blocking=blocking,
+                    description=f"at most {expected.max_late_share:.0%} of the day's rows with "
+                    f"`{expected.late_column}` before the day (late rows; more is another day's export in "
+                    f"this folder), judged from {expected.min_rows} rows on",
+                )
+            ]
+            if expected.late_column
+            else []
+        ),
+    ]
+
+
+def _files(feed: Feed) -> str:
+    return ", ".join(feed.files) or "none found"
+
+
+def feed_check_results(spec: TableSpec, key: dg.AssetKey, feed: Feed, day: str) -> list[dg.AssetCheckResult]:
+    severity = dg.AssetCheckSeverity.ERROR if spec.feed.blocking else dg.AssetCheckSeverity.WARN
+    rerun = f"then re-materialize bronze/{spec.table} and silver for {day}"
+    drift = rules.column_drift(spec.column_names, feed.columns)
+    if not feed.columns:  # an empty file has no header either: feed_not_empty says so
+        drift = {"missing": [], "undeclared": [], "renamed": []}
+    renamed = ", ".join(f"{old} -> {new}?" for old, new in drift["renamed"])
+    share = feed.quarantined / feed.rows if feed.rows else 0.0
+    expected = spec.feed
+    judged = feed.rows >= expected.min_rows
+    return [
+        dg.AssetCheckResult(
+            check_name=FEED_NOT_EMPTY,
+            asset_key=key,
+            passed=feed.rows > 0,
+            severity=severity,
+            metadata={
+                "rows": feed.rows,
+                "files": _files(feed),
+                **(
+                    {}
+                    if feed.rows
+                    else {
+                        "action": f"The {spec.source} export of {spec.table} for {day} has no rows: ask the "
+                        f"source for the day's export, replace the file(s), {rerun}."
+                    }
+                ),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=FEED_COLUMNS,
+            asset_key=key,
+            passed=not drift["missing"],
+            severity=severity,
+            metadata={
+                "missing_columns": ", ".join(drift["missing"]) or "none",
+                "undeclared_columns": ", ".join(drift["undeclared"]) or "none",
+                "possibly_renamed": renamed or "none",
+                "files": _files(feed),
+                **(
+                    {
+                        "action": f"Declared column(s) {', '.join(drift['missing'])} missing from the file(s): "
+                        + (f"renamed ({renamed}) in the export? " if renamed else "")
+                        + f"fix the export, or change the declaration in the registry "
+                        f"(retail_platform/sources/registry.py), {rerun}."
+                    }
+                    if drift["missing"]
+                    else {}
+                ),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name=FEED_QUARANTINE_SHARE,
+            asset_key=key,
+            passed=not judged or share <= expected.max_quarantined_share,
+            severity=severity,
+            description=None if judged else f"fewer than {expected.min_rows} rows: not judged",
+            metadata={
+                "rows": feed.rows,
+                "rows_quarantined": feed.quarantined,
+                "quarantined_share": round(share, 4),
+                "max_quarantined_share": expected.max_quarantined_share,
+                "files": _files(feed),
+                **(
+                    {
+                        "action": f"Most rows were refused: read the reasons in silver/_quarantine/{spec.table}/"
+                        f"dt={day} (the materialization's quarantine_reasons), fix the export, {rerun}."
+                    }
+                    if judged and share > expected.max_quarantined_share
+                    else {}
+                ),
+            },
+        ),
+        *([late_share_result(spec, key, feed, day, severity, rerun)] if expected.late_column else []),
+    ]
+
+
+def late_share_result(
+    spec: TableSpec, key: dg.AssetKey, feed: Feed, day: str, severity: dg.AssetCheckSeverity, rerun: str
+) -> dg.AssetCheckResult:
+    expected = spec.feed
+    judged = feed.silver_rows >= expected.min_rows
+    share = feed.late_rows / feed.silver_rows if feed.silver_rows else 0.0
+    failed = judged and share > expected.max_late_share
+    return dg.AssetCheckResult(
+        check_name=FEED_LATE_SHARE,
+        asset_key=key,
+        passed=not failed,
+        severity=severity,
+        description=None if judged else f"fewer than {expected.min_rows} rows: not judged",
+        metadata={
+            "rows": feed.silver_rows,
+            "late_rows": feed.late_rows,
+            "late_share": round(share, 4),
+            "max_late_share": expected.max_late_share,
+            "column": expected.late_column,
+            "files": _files(feed),
+            **(
+                {
+                    "action": f"{share:.0%} of the rows have {expected.late_column} before {day}: is another day's "
+                    f"export in this day's folder? Move it to its own day's folder (landing/{spec.source}/"
+                    f"{spec.table}/dt=<its day>), {rerun} and its own day."
+                }
+                if failed
+                else {}
+            ),
+        },
+    )
+
+
+# --- CDC: the day's sequence numbers against the state they are applied to ---------------------
+
+
+def sequence_step_spec(key: dg.AssetKey, cdc: CdcSpec) -> dg.AssetCheckSpec:
+    # Blocking: events behind the state lose to older ones, events far ahead freeze their entity.
+    return daily_check_spec(
+        SEQUENCE_STEP,
+        asset=key,
+        blocking=True,
+        description=f"the day's median `{cdc.sequence_column}` is ahead of yesterday's greatest by at most "
+        f"{cdc.max_sequence_step:.0e}",
+    )
+
+
+def sequence_step_result(
+    key: dg.AssetKey, cdc: CdcSpec, previous: pl.DataFrame | None, changes: pl.DataFrame, day: str
+) -> dg.AssetCheckResult:
+    column = cdc.sequence_column
+    previous_max = None if previous is None or previous.is_empty() else int(previous[column].max())
+    verdict = rules.sequence_step(previous_max, changes[column], cdc.max_sequence_step)
+    metadata = {k: v for k, v in verdict.items() if k not in ("passed", "judged") and v is not None}
+    if not verdict["passed"]:
+        metadata["action"] = (
+            f"The {column} numbers of {day} are {'behind' if verdict['step'] <= 0 else 'far ahead of'} yesterday's: "
+            "an old export replayed, or the source's log restarted or jumped. Check the day's landing files; if the "
+            f"numbering really changed, rebuild the state from a day before it. Then re-materialize from {day}."
+        )
+    return dg.AssetCheckResult(
+        check_name=SEQUENCE_STEP,
+        asset_key=key,
+        passed=bool(verdict["passed"]),
+        metadata=metadata,
+        description=None if verdict["judged"] else "no previous state or no events: not judged",
+    )

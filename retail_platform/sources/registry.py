@@ -7,6 +7,7 @@ the platform is adding one ``TableSpec`` here (and teaching the generator to emi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -20,6 +21,35 @@ DEFAULT_SEED = 7
 DEFAULT_VOLUME = 1000
 
 
+# Texts that mean "no value" in a text column, as exports write them (compared after trimming,
+# before the declared case). Not "NA": it is Namibia's country code. A token that is one of a
+# column's accepted values ("none" is a loyalty tier) is a value there. In a typed column (number,
+# date, timestamp, boolean) a token is not a value either: it fails the type rule and the row is
+# quarantined with the text, which is what the generator's "N/A" numbers must be.
+NULL_TOKENS: tuple[str, ...] = ("NULL", "null", "Null", "None", "none", "nil", "N/A", "n/a", "#N/A", "\\N", "-")
+
+# How far after the end of the partition's day a timestamp may fall: the source systems' clocks and
+# the exports' cut-off (a web session ends a few minutes after midnight, a ticket event is exported
+# with its day up to ~2 h later). Later than this is the future: quarantined.
+FUTURE_SKEW = timedelta(hours=6)
+# Before this, a date is not a business date of this retailer (1900-01-01, 0001-01-01 defaults).
+EARLIEST = date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Where a timestamp or date may fall around the partition's day: from ``days_before`` days
+    before the day starts (None: from EARLIEST) to FUTURE_SKEW after it ends (a date: the day itself).
+    Business time (when the sale happened) has a late-row allowance; audit and master-data time
+    (``updated_at``, a signup date) only refuses the future and the distant past."""
+
+    days_before: int | None = None
+
+
+# Audit and master-data time: never in the future, never before EARLIEST.
+AUDIT = TimeWindow()
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -27,9 +57,22 @@ class Column:
     required: bool = False
     # Values outside these send the row to quarantine (compared after normalisation).
     accepted: tuple[str, ...] | None = None
+    # Plausible bounds (inclusive): generous, but finite so that gold's Decimal(18, 2) amounts
+    # (quantity x price, stock x price) can never overflow for a row silver accepted.
     min_value: float | None = None
+    max_value: float | None = None
     # Normalisation applied to text before casting.
     case: Literal["lower", "upper"] | None = None
+    # Timestamps and dates: the window around the partition's day (see TimeWindow).
+    window: TimeWindow | None = None
+
+    @property
+    def null_tokens(self) -> tuple[str, ...]:
+        """The texts read as null in this column (text columns only; see NULL_TOKENS)."""
+        if self.dtype != pl.String:
+            return ()
+        accepted = {a.lower() for a in self.accepted or ()}
+        return tuple(t for t in NULL_TOKENS if t.lower() not in accepted)
 
 
 @dataclass(frozen=True)
@@ -39,6 +82,29 @@ class CdcSpec:
     entity_key: tuple[str, ...]
     sequence_column: str  # log sequence number: orders events, breaks every tie
     operation_column: str  # insert | update | delete
+    # How far an event's sequence number may lie above the partition's median one. The greatest
+    # number wins an entity for good, so one absurd number (1e15 in a feed at 7.5e9) would freeze
+    # the entity's state: such an event is quarantined instead. (The generator's numbers advance
+    # 1e7 a day; a real log's by its bytes, well under 1e12 a day.)
+    max_sequence_step: int = 10**12
+
+
+@dataclass(frozen=True)
+class FeedExpectations:
+    """What a day's feed of a table must look like as a whole (checked per partition in silver).
+
+    ``blocking``: the table is required for gold, so a failed expectation stops the day's
+    downstream; otherwise the check warns. ``max_quarantined_share``: more quarantined rows than
+    this is a broken export, not a few bad rows; judged from ``min_rows`` rows on (on a tiny day a
+    couple of bad rows are a large share of nothing)."""
+
+    blocking: bool
+    max_quarantined_share: float = 0.2
+    min_rows: int = 100
+    # Business time that is mostly before the day means another day's export in this day's folder
+    # (gold would count it twice, or on the wrong day); a few late rows are normal (~1-4%).
+    late_column: str | None = None
+    max_late_share: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -54,6 +120,7 @@ class TableSpec:
     description: str = ""
     # Referential integrity that silver can check on its own partition.
     foreign_keys: dict[str, str] = field(default_factory=dict)
+    feed: FeedExpectations = FeedExpectations(blocking=False)
 
     @property
     def column_names(self) -> list[str]:
@@ -71,6 +138,26 @@ FX_SCALE = 6
 FX_TO_USD: dict[str, Decimal] = {"USD": Decimal("1"), "EUR": Decimal("1.08"), "GBP": Decimal("1.27")}
 ORDER_STATUSES = ("created", "paid", "shipped", "delivered", "canceled", "refunded")
 
+# Plausibility bounds, far above anything the source systems send (the generator's maxima: 5 units
+# a line, a 340 price, 1,730 a ticket, 400 units on hand, 80 pages a session) and far below what
+# gold's Decimal(18, 2) holds: quantity x unit price <= 1e9, on hand x price <= 1e11 (limit 1e16).
+MAX_QUANTITY = 10_000
+MAX_LINES = 10_000  # line numbers of one transaction or order
+MAX_PRICE = 100_000  # a unit price, in its currency
+MAX_AMOUNT = 10_000_000  # a transaction or order total, a discount
+MAX_STOCK = 1_000_000  # units on hand, on order, reorder point
+MAX_PAGES = 10_000
+# Late-row allowances of business time, in days before the partition's day (the generator: store
+# sales and web sessions 1-3 days late, order events of orders created up to 20 days before,
+# ticket events of tickets opened up to 10 days before).
+LATE_SALES = TimeWindow(days_before=14)
+ORDER_EVENTS = TimeWindow(days_before=7)
+ORDER_CREATION = TimeWindow(days_before=60)
+TICKET_OPENING = TimeWindow(days_before=90)
+
+# The tables gold is built from: a failed feed expectation there blocks the day downstream.
+REQUIRED_FOR_GOLD = FeedExpectations(blocking=True)
+
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         source="pos",
@@ -79,16 +166,17 @@ TABLES: tuple[TableSpec, ...] = (
         primary_key=("transaction_id",),
         ordering_column="updated_at",
         description="Store till transactions (header), exported as CSV by each store's POS.",
+        feed=FeedExpectations(blocking=True, late_column="transaction_ts"),
         columns=(
             Column("transaction_id", pl.String, required=True),
             Column("store_id", pl.String, required=True),
             Column("register_id", pl.String),
             Column("customer_id", pl.String),
-            Column("transaction_ts", TS, required=True),
+            Column("transaction_ts", TS, required=True, window=LATE_SALES),
             Column("currency", pl.String, required=True, accepted=CURRENCIES, case="upper"),
             Column("payment_method", pl.String, accepted=("cash", "card", "mobile", "gift_card"), case="lower"),
-            Column("total_amount", MONEY, required=True),
-            Column("updated_at", TS, required=True),
+            Column("total_amount", MONEY, required=True, max_value=MAX_AMOUNT),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -99,14 +187,15 @@ TABLES: tuple[TableSpec, ...] = (
         ordering_column="updated_at",
         description="Lines of store till transactions.",
         foreign_keys={"transaction_id": "pos_transactions"},
+        feed=FeedExpectations(blocking=True, late_column="updated_at"),
         columns=(
             Column("transaction_id", pl.String, required=True),
-            Column("line_number", pl.Int32, required=True, min_value=1),
+            Column("line_number", pl.Int32, required=True, min_value=1, max_value=MAX_LINES),
             Column("product_id", pl.String, required=True),
-            Column("quantity", pl.Int32, required=True, min_value=1),
-            Column("unit_price", MONEY, required=True, min_value=0),
-            Column("discount_amount", MONEY, min_value=0),
-            Column("updated_at", TS, required=True),
+            Column("quantity", pl.Int32, required=True, min_value=1, max_value=MAX_QUANTITY),
+            Column("unit_price", MONEY, required=True, min_value=0, max_value=MAX_PRICE),
+            Column("discount_amount", MONEY, min_value=0, max_value=MAX_AMOUNT),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -117,19 +206,20 @@ TABLES: tuple[TableSpec, ...] = (
         ordering_column="lsn",
         cdc=CdcSpec(entity_key=("order_id",), sequence_column="lsn", operation_column="op"),
         description="E-commerce order change events (insert/update/delete) from the OLTP log.",
+        feed=FeedExpectations(blocking=True, late_column="event_ts"),
         columns=(
             Column("lsn", pl.Int64, required=True, min_value=1),
             Column("op", pl.String, required=True, accepted=("insert", "update", "delete"), case="lower"),
-            Column("event_ts", TS, required=True),
+            Column("event_ts", TS, required=True, window=ORDER_EVENTS),
             Column("order_id", pl.String, required=True),
             Column("customer_id", pl.String),
             Column("session_id", pl.String),
             Column("status", pl.String, accepted=ORDER_STATUSES, case="lower"),
             Column("currency", pl.String, accepted=CURRENCIES, case="upper"),
-            Column("order_total", MONEY, min_value=0),
+            Column("order_total", MONEY, min_value=0, max_value=MAX_AMOUNT),
             Column("shipping_country", pl.String, case="upper"),
-            Column("created_at", TS),
-            Column("updated_at", TS, required=True),
+            Column("created_at", TS, window=ORDER_CREATION),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -139,13 +229,14 @@ TABLES: tuple[TableSpec, ...] = (
         primary_key=("order_id", "line_number"),
         ordering_column="updated_at",
         description="Items of e-commerce orders, exported when the order is placed.",
+        feed=FeedExpectations(blocking=True, late_column="updated_at"),
         columns=(
             Column("order_id", pl.String, required=True),
-            Column("line_number", pl.Int32, required=True, min_value=1),
+            Column("line_number", pl.Int32, required=True, min_value=1, max_value=MAX_LINES),
             Column("product_id", pl.String, required=True),
-            Column("quantity", pl.Int32, required=True, min_value=1),
-            Column("unit_price", MONEY, required=True, min_value=0),
-            Column("updated_at", TS, required=True),
+            Column("quantity", pl.Int32, required=True, min_value=1, max_value=MAX_QUANTITY),
+            Column("unit_price", MONEY, required=True, min_value=0, max_value=MAX_PRICE),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -155,14 +246,16 @@ TABLES: tuple[TableSpec, ...] = (
         primary_key=("snapshot_date", "store_id", "product_id"),
         ordering_column="updated_at",
         description="End-of-day on-hand stock per store and product.",
+        feed=REQUIRED_FOR_GOLD,
         columns=(
-            Column("snapshot_date", pl.Date, required=True),
+            # A snapshot is of the file's day: another day's export in this folder is refused.
+            Column("snapshot_date", pl.Date, required=True, window=TimeWindow(days_before=0)),
             Column("store_id", pl.String, required=True),
             Column("product_id", pl.String, required=True),
-            Column("on_hand", pl.Int32, required=True, min_value=0),
-            Column("on_order", pl.Int32, min_value=0),
-            Column("reorder_point", pl.Int32, min_value=0),
-            Column("updated_at", TS, required=True),
+            Column("on_hand", pl.Int32, required=True, min_value=0, max_value=MAX_STOCK),
+            Column("on_order", pl.Int32, min_value=0, max_value=MAX_STOCK),
+            Column("reorder_point", pl.Int32, min_value=0, max_value=MAX_STOCK),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -182,8 +275,8 @@ TABLES: tuple[TableSpec, ...] = (
             Column("city", pl.String),
             Column("country", pl.String, case="upper"),
             Column("loyalty_tier", pl.String, accepted=("none", "silver", "gold", "platinum"), case="lower"),
-            Column("signup_date", pl.Date),
-            Column("updated_at", TS, required=True),
+            Column("signup_date", pl.Date, window=AUDIT),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -193,6 +286,7 @@ TABLES: tuple[TableSpec, ...] = (
         primary_key=("product_id",),
         ordering_column="updated_at",
         description="Product catalog: new products and price/category changes.",
+        feed=REQUIRED_FOR_GOLD,
         columns=(
             Column("product_id", pl.String, required=True),
             Column("sku", pl.String, required=True, case="upper"),
@@ -200,10 +294,10 @@ TABLES: tuple[TableSpec, ...] = (
             Column("category", pl.String, required=True),
             Column("subcategory", pl.String),
             Column("brand", pl.String),
-            Column("unit_price", MONEY, required=True, min_value=0),
+            Column("unit_price", MONEY, required=True, min_value=0, max_value=MAX_PRICE),
             Column("currency", pl.String, required=True, accepted=CURRENCIES, case="upper"),
             Column("is_active", pl.Boolean),
-            Column("updated_at", TS, required=True),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -220,9 +314,9 @@ TABLES: tuple[TableSpec, ...] = (
             Column("country", pl.String, case="upper"),
             Column("region", pl.String),
             Column("currency", pl.String, required=True, accepted=CURRENCIES, case="upper"),
-            Column("opened_date", pl.Date),
-            Column("square_meters", pl.Int32, min_value=0),
-            Column("updated_at", TS, required=True),
+            Column("opened_date", pl.Date, window=AUDIT),
+            Column("square_meters", pl.Int32, min_value=0, max_value=1_000_000),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -232,17 +326,18 @@ TABLES: tuple[TableSpec, ...] = (
         primary_key=("session_id",),
         ordering_column="updated_at",
         description="Web sessions; converting sessions carry the order they produced.",
+        feed=FeedExpectations(blocking=False, late_column="started_at"),
         columns=(
             Column("session_id", pl.String, required=True),
             Column("customer_id", pl.String),
-            Column("started_at", TS, required=True),
-            Column("ended_at", TS),
+            Column("started_at", TS, required=True, window=LATE_SALES),
+            Column("ended_at", TS, window=LATE_SALES),
             Column("device", pl.String, accepted=("desktop", "mobile", "tablet"), case="lower"),
             Column("traffic_source", pl.String, case="lower"),
-            Column("pages_viewed", pl.Int32, min_value=0),
+            Column("pages_viewed", pl.Int32, min_value=0, max_value=MAX_PAGES),
             Column("converted", pl.Boolean),
             Column("order_id", pl.String),
-            Column("updated_at", TS, required=True),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
     TableSpec(
@@ -256,12 +351,12 @@ TABLES: tuple[TableSpec, ...] = (
             Column("ticket_id", pl.String, required=True),
             Column("customer_id", pl.String, required=True),
             Column("order_id", pl.String),
-            Column("opened_at", TS, required=True),
-            Column("closed_at", TS),
+            Column("opened_at", TS, required=True, window=TICKET_OPENING),
+            Column("closed_at", TS, window=TICKET_OPENING),
             Column("status", pl.String, required=True, accepted=("open", "pending", "closed"), case="lower"),
             Column("priority", pl.String, accepted=("low", "medium", "high", "urgent"), case="lower"),
             Column("category", pl.String, case="lower"),
-            Column("updated_at", TS, required=True),
+            Column("updated_at", TS, required=True, window=AUDIT),
         ),
     ),
 )

@@ -34,6 +34,12 @@ SALES_SCHEMA: dict[str, pl.DataType] = {
 _EXACT_PRODUCT = pl.Decimal(38, 2 + FX_SCALE)
 
 
+def _usd_exact(amount: pl.Expr, rate: pl.Expr) -> pl.Expr:
+    """``usd`` before it is narrowed to Decimal(18, 2): the rounded cents, in the wide type."""
+    product = amount.cast(_EXACT_PRODUCT) * rate.cast(_EXACT_PRODUCT)
+    return product.round(2, mode="half_away_from_zero")
+
+
 def usd(amount: pl.Expr, rate: pl.Expr) -> pl.Expr:
     """``amount`` (a decimal in cents) times ``rate`` (at most FX_SCALE places), in USD.
 
@@ -41,14 +47,34 @@ def usd(amount: pl.Expr, rate: pl.Expr) -> pl.Expr:
     rounded once to the cent, half away from zero. Never through floats: 5.50 x 1.27 = 6.985 is
     6.98499... as a float, which rounds to 6.98 instead of 6.99.
     """
-    product = amount.cast(_EXACT_PRODUCT) * rate.cast(_EXACT_PRODUCT)
-    return product.round(2, mode="half_away_from_zero").cast(USD)
+    return _usd_exact(amount, rate).cast(USD)
 
 
 def _usd(amount: pl.Expr, currency: pl.Expr) -> pl.Expr:
-    """``amount`` in ``currency`` converted with the reference rates; null for an unknown currency."""
+    """``amount`` in ``currency`` converted with the reference rates, still in the wide type (see
+    ``fitted``); null for an unknown currency."""
     rate = currency.replace_strict(FX_TO_USD, default=None, return_dtype=pl.Decimal(18, FX_SCALE))
-    return usd(amount, rate)
+    return _usd_exact(amount, rate)
+
+
+class AmountOverflow(ValueError):
+    """A gold amount that does not fit its Decimal column. Silver's plausibility bounds (registry
+    ``max_value``) keep every accepted row far below the limit; this names the case that got by."""
+
+
+def fitted(frame: pl.DataFrame, schema: dict[str, pl.DataType], dataset: str, row_id: str) -> pl.DataFrame:
+    """``frame`` cast to ``schema``; a decimal that does not fit raises ``AmountOverflow`` naming
+    the dataset, the column, the first row (by ``row_id``) and its value, not Polars' cast error."""
+    for name, dtype in schema.items():
+        if isinstance(dtype, pl.Decimal) and frame.schema[name] != dtype:
+            limit = 10 ** ((dtype.precision or 38) - (dtype.scale or 0))
+            too_big = frame.filter(pl.col(name).abs() >= limit)
+            if not too_big.is_empty():
+                raise AmountOverflow(
+                    f"{too_big.height} value(s) of {dataset}.{name} do not fit {dtype} (limit {limit:.0e}); "
+                    f"the first: {row_id} {too_big[row_id][0]} = {too_big[name][0]}"
+                )
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
 
 
 def sales(
@@ -101,14 +127,12 @@ def sales(
         "currency",
         "unit_price",
         _usd(pl.col("quantity") * pl.col("unit_price"), pl.col("currency")).alias("gross_amount_usd"),
-        pl.lit(0).cast(USD).alias("discount_usd"),
+        pl.lit(0).cast(_EXACT_PRODUCT).alias("discount_usd"),
     )
-    lines = (
-        pl.concat([store, online], how="vertical_relaxed")
-        .with_columns((pl.col("gross_amount_usd") - pl.col("discount_usd")).cast(USD).alias("net_amount_usd"))
-        .select([pl.col(name).cast(dtype) for name, dtype in SALES_SCHEMA.items()])
-        .sort("sale_line_id")
+    lines = pl.concat([store, online], how="vertical_relaxed").with_columns(
+        (pl.col("gross_amount_usd") - pl.col("discount_usd")).alias("net_amount_usd")
     )
+    lines = fitted(lines, SALES_SCHEMA, "sales", "sale_line_id").sort("sale_line_id")
     unmatched = {
         "pos_lines_without_transaction": pos_lines.height - store.height,
         "order_items_without_order": order_items.height - online.height,
@@ -176,7 +200,7 @@ def inventory_position(
         .agg(pl.col("quantity").sum().cast(pl.Int64).alias("units_sold"))
     )
     prices = products.select("product_id", "category", "unit_price", "currency")
-    return (
+    position = (
         snapshots.filter(pl.col("snapshot_date") == day)
         .join(sold, on=["store_id", "product_id"], how="left")
         .join(prices, on="product_id", how="left")
@@ -198,4 +222,9 @@ def inventory_position(
             .alias("days_of_cover"),
         )
         .sort("store_id", "product_id")
+    )
+    schema = {**position.schema, "stock_value_usd": USD}
+    keyed = position.with_columns(pl.format("{}/{}", "store_id", "product_id").alias("_store_product"))
+    return fitted(keyed, {**schema, "_store_product": pl.String()}, "inventory_position", "_store_product").drop(
+        "_store_product"
     )

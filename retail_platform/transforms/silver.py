@@ -7,11 +7,12 @@ or the quarantine (with the reason). ``bronze = silver + duplicates + quarantine
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from retail_platform.sources.registry import Column, TableSpec
+from retail_platform.sources.registry import EARLIEST, FUTURE_SKEW, Column, TableSpec
 from retail_platform.transforms.bronze import LINEAGE_COLUMNS
 
 if TYPE_CHECKING:  # numpy is imported where it is used: not at the definitions' load
@@ -43,10 +44,23 @@ class SilverResult:
         return self.quarantine.height
 
 
+@dataclass(frozen=True)
+class Partition:
+    """What the rules know beyond each row: the partition's day (the windows of timestamps and
+    dates) and, for a CDC feed, its position (the median sequence number of the partition's
+    events). Without a day the windows are not checked; without a position, the sequence step."""
+
+    day: date | None = None
+    sequence_position: int | None = None
+
+
 def normalised_text(column: Column) -> pl.Expr:
-    """Trim, turn empty strings into null, apply the declared case."""
+    """Trim, turn empty strings and the declared null tokens into null, apply the declared case."""
     text = pl.col(column.name).cast(pl.String).str.strip_chars()
-    text = pl.when(text == "").then(None).otherwise(text)
+    empty = text == ""
+    if column.null_tokens:
+        empty = empty | text.is_in(column.null_tokens)
+    text = pl.when(empty).then(None).otherwise(text)
     if column.case == "lower":
         text = text.str.to_lowercase()
     elif column.case == "upper":
@@ -118,8 +132,23 @@ def key_hash(spec: TableSpec, present: set[str] | list[str]) -> pl.Expr:
     return pl.struct(values).hash(seed=0)
 
 
-def _rules(spec: TableSpec) -> list[tuple[pl.Expr, pl.Expr]]:
-    """Every rule of the spec as (the row breaks it, why), over the ``__text``/``__value`` columns."""
+def window_bounds(column: Column, day: date) -> tuple[datetime | date, datetime | date]:
+    """The first and last value ``column`` may take in the partition of ``day`` (inclusive)."""
+    assert column.window is not None
+    earliest = EARLIEST if column.window.days_before is None else day - timedelta(days=column.window.days_before)
+    if column.dtype == pl.Date:
+        return earliest, day
+    start = datetime(earliest.year, earliest.month, earliest.day, tzinfo=UTC)
+    return start, datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1) + FUTURE_SKEW
+
+
+def _iso(bound: datetime | date) -> str:
+    return bound.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(bound, datetime) else bound.isoformat()
+
+
+def _rules(spec: TableSpec, partition: Partition = Partition()) -> list[tuple[pl.Expr, pl.Expr]]:
+    """Every rule of the spec as (the row breaks it, why), over the ``__text``/``__value`` columns.
+    The only source of truth for both paths of ``clean``."""
     rules: list[tuple[pl.Expr, pl.Expr]] = []
     for c in spec.columns:
         text, value = pl.col(f"{c.name}__text"), pl.col(f"{c.name}__value")
@@ -143,23 +172,62 @@ def _rules(spec: TableSpec) -> list[tuple[pl.Expr, pl.Expr]]:
                     pl.format("{} below {}: {}", pl.lit(c.name), pl.lit(c.min_value), text),
                 )
             )
+        if c.max_value is not None:
+            rules.append(
+                (
+                    value.is_not_null() & (value > c.max_value),
+                    pl.format("{} above {}: {}", pl.lit(c.name), pl.lit(c.max_value), text),
+                )
+            )
+        if c.window is not None and partition.day is not None:
+            first, last = window_bounds(c, partition.day)
+            dtype = pl.Date if c.dtype == pl.Date else c.dtype
+            rules.append(
+                (
+                    value.is_not_null() & ((value < pl.lit(first, dtype=dtype)) | (value > pl.lit(last, dtype=dtype))),
+                    pl.format(
+                        "{} outside its window {} .. {} of {}: '{}'",
+                        pl.lit(c.name),
+                        pl.lit(_iso(first)),
+                        pl.lit(_iso(last)),
+                        pl.lit(partition.day.isoformat()),
+                        text,
+                    ),
+                )
+            )
+    if spec.cdc is not None and partition.sequence_position is not None:
+        name, step = spec.cdc.sequence_column, spec.cdc.max_sequence_step
+        value = pl.col(f"{name}__value")
+        limit = min(partition.sequence_position + step, 2**63 - 1)
+        rules.append(
+            (
+                value.is_not_null() & (value > limit),
+                pl.format(
+                    "{} too far ahead of the feed (more than {} above the partition's median {}): {}",
+                    pl.lit(name),
+                    pl.lit(step),
+                    pl.lit(partition.sequence_position),
+                    pl.col(f"{name}__text"),
+                ),
+            )
+        )
     return rules
 
 
-def _with_reason(spec: TableSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
-    reasons = [pl.when(broken).then(why) for broken, why in _rules(spec)]
+def _with_reason(spec: TableSpec, frame: pl.LazyFrame, partition: Partition) -> pl.LazyFrame:
+    reasons = [pl.when(broken).then(why) for broken, why in _rules(spec, partition)]
     reason = pl.concat_str(reasons, separator="; ", ignore_nulls=True) if reasons else pl.lit(None)
     return frame.with_columns(pl.when(reason != "").then(reason).otherwise(None).alias(REASON))
 
 
-def quarantine_reasons(spec: TableSpec, frame: pl.LazyFrame) -> pl.LazyFrame:
+def quarantine_reasons(spec: TableSpec, frame: pl.LazyFrame, partition: Partition = Partition()) -> pl.LazyFrame:
     """Add normalised text, typed values and the reasons a row cannot enter silver.
 
     Keeps the raw columns as they are and adds ``<col>__text`` (normalised), ``<col>__value``
     (typed) and ``_quarantine_reason`` (null for a valid row, otherwise every failed rule joined
     by ``; ``). A declared column missing from the file counts as all null.
     """
-    return _with_reason(spec, _typed_columns(spec, _with_declared_columns(spec, frame)))
+    return _with_reason(spec, _typed_columns(spec, _with_declared_columns(spec, frame)), partition)
 
 
 def _is_ts(column: Column) -> bool:
@@ -223,8 +291,45 @@ def latest_per_key(frame: pl.LazyFrame, keys: tuple[str, ...] | list[str], order
     return df.filter(latest_mask(df, keys, ordering)).lazy()
 
 
-def clean(spec: TableSpec, bronze: pl.LazyFrame) -> SilverResult:
+def sequence_position(spec: TableSpec, frame: pl.DataFrame) -> int | None:
+    """The feed's position in a CDC partition: the median of its sequence numbers (robust to the
+    few absurd ones the step rule is there to catch); None for a batch table or no number."""
+    if spec.cdc is None or spec.cdc.sequence_column not in frame.columns:
+        return None
+    column = next(c for c in spec.columns if c.name == spec.cdc.sequence_column)
+    median = frame.select(typed(column, normalised_text(column)).median()).item()
+    return None if median is None else int(median)
+
+
+def conflicting_events(spec: TableSpec, typed_rows: pl.DataFrame, valid: pl.Series) -> pl.DataFrame:
+    """The valid CDC events whose sequence number another valid event carries with different
+    content: (position, reason). Identical copies are duplicates; different ones cannot be ordered,
+    so neither is applied (both go to quarantine): picking one would silently drop a change."""
+    empty = pl.DataFrame(schema={_POSITION: pl.UInt32, REASON: pl.String})
+    if spec.cdc is None or typed_rows.is_empty():
+        return empty
+    sequence = spec.cdc.sequence_column
+    candidates = typed_rows.with_row_index(_POSITION).filter(valid)
+    candidates = candidates.filter(pl.col(sequence).is_duplicated())
+    if candidates.is_empty():
+        return empty
+    versions = pl.struct(spec.column_names).n_unique().over(sequence)
+    return candidates.filter(versions > 1).select(
+        _POSITION,
+        pl.format(
+            "conflicting events with the same {}: {} carried by {} events with different content",
+            pl.lit(sequence),
+            pl.col(sequence),
+            pl.len().over(sequence),
+        ).alias(REASON),
+    )
+
+
+def clean(spec: TableSpec, bronze: pl.LazyFrame, day: date | None = None) -> SilverResult:
     """Split a bronze partition into silver rows, duplicates removed and quarantined rows.
+
+    ``day`` is the partition's: timestamps and dates are checked against their declared windows
+    around it (without it, they are not).
 
     Two paths, one result: every row is first checked cheaply (booleans only, timestamps in the
     canonical format); the few rows that break a rule there (~1-2%) take the full path (every
@@ -232,27 +337,35 @@ def clean(spec: TableSpec, bronze: pl.LazyFrame) -> SilverResult:
     with the same values, so the result is the full path's on every row, at the cheap path's cost.
     """
     frame = _with_declared_columns(spec, bronze).collect()  # an in-memory bronze is not copied
+    partition = Partition(day=day, sequence_position=sequence_position(spec, frame))
     lineage = [c for c in LINEAGE_COLUMNS if c in frame.columns]
     bronze_columns = [c for c in bronze.collect_schema().names() if c not in LINEAGE_COLUMNS]
     values = [pl.col(f"{name}__value").alias(name) for name in spec.column_names]
 
-    suspect = pl.any_horizontal(broken for broken, _ in _rules(spec)).fill_null(True).alias("_suspect")
+    suspect = pl.any_horizontal(broken for broken, _ in _rules(spec, partition)).fill_null(True).alias("_suspect")
     cheap = _typed_columns(spec, frame.lazy(), fast=True).select(*values, suspect).collect(engine="streaming")
     positions = cheap["_suspect"].arg_true()
-    full = quarantine_reasons(spec, frame[positions].lazy()).collect()
+    full = quarantine_reasons(spec, frame[positions].lazy(), partition).collect()
     # The full path's verdict and values replace the cheap path's on its rows, in place: every
     # row keeps its landing position. (Only timestamps can differ: every other column is typed
     # the same way on both paths.) The lineage columns are bronze's own, not copies.
     keep = (~cheap["_suspect"]).scatter(positions, full[REASON].is_null())
-    typed = cheap.drop("_suspect").with_columns(
+    typed_rows = cheap.drop("_suspect").with_columns(
         cheap[c.name].scatter(positions, full[f"{c.name}__value"]) for c in spec.columns if _is_ts(c)
     )
     del cheap
-    typed = typed.hstack(frame.select(lineage))
+    typed_rows = typed_rows.hstack(frame.select(lineage))
     # Quarantine keeps the raw text exactly as it landed, so the row can be fixed and replayed.
-    quarantine_df = full.filter(pl.col(REASON).is_not_null()).select(*bronze_columns, *lineage, REASON)
+    quarantined = [full.filter(pl.col(REASON).is_not_null()).select(*bronze_columns, *lineage, REASON)]
+    conflicts = conflicting_events(spec, typed_rows, keep)
+    if not conflicts.is_empty():
+        keep = keep.scatter(conflicts[_POSITION], False)
+        quarantined.append(
+            frame[conflicts[_POSITION]].select(*bronze_columns, *lineage).with_columns(conflicts[REASON])
+        )
+    quarantine_df = pl.concat(quarantined) if len(quarantined) > 1 else quarantined[0]
     # One copy of the surviving rows: the valid ones that win their key.
-    silver_df = typed.filter(latest_mask(typed, spec.primary_key, spec.ordering_column, among=keep))
+    silver_df = typed_rows.filter(latest_mask(typed_rows, spec.primary_key, spec.ordering_column, among=keep))
     valid_rows = frame.height - quarantine_df.height
     return SilverResult(
         silver=silver_df,
@@ -287,7 +400,12 @@ def _dense(positions: np.ndarray, universe: np.ndarray) -> np.ndarray:
 
 
 def conservation_report(
-    spec: TableSpec, bronze: pl.DataFrame, silver: pl.DataFrame, quarantine: pl.DataFrame, duplicates_removed: int
+    spec: TableSpec,
+    bronze: pl.DataFrame,
+    silver: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    duplicates_removed: int,
+    day: date | None = None,
 ) -> dict[str, int | bool]:
     """Check ``bronze = silver + duplicates + quarantined`` through lineage: every silver and
     quarantined row traces back to a distinct bronze row, and every bronze row in neither is a
@@ -318,8 +436,9 @@ def conservation_report(
     repeated = int((times_kept > 1).sum() and (times_kept[times_kept > 1] - 1).sum())
     removed = bronze.filter(pl.Series(bronze_at < 0) | pl.Series(times_kept[np.maximum(bronze_at, 0)] == 0))
     keys = list(spec.primary_key)
+    partition = Partition(day=day, sequence_position=sequence_position(spec, bronze))
     removed_keys = (
-        quarantine_reasons(spec, removed.lazy())
+        quarantine_reasons(spec, removed.lazy(), partition)
         .select(*(pl.col(f"{k}__value").alias(k) for k in keys), REASON)
         .collect()
     )

@@ -37,6 +37,13 @@ def sql_identifier(name: str) -> str:
     return name
 
 
+def sql_date(day: date) -> str:
+    """A date as a SQL literal; only a real ``date`` (not a string, not a datetime) becomes one."""
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise TypeError(f"a SQL date literal needs a date, not {day!r}")
+    return f"'{day.isoformat()}'::date"
+
+
 def snowflake_type(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Decimal):
         return f"number({dtype.precision or 38},{dtype.scale or 0})"
@@ -71,7 +78,7 @@ def copy_statement(
     The columns are matched by name in the transform: MATCH_BY_COLUMN_NAME cannot be combined with
     one."""
     names = [sql_identifier(name) for name in columns] + [PARTITION_COLUMN]
-    values = [staged_value(name, dtype) for name, dtype in columns.items()] + [f"'{day.isoformat()}'::date"]
+    values = [staged_value(name, dtype) for name, dtype in columns.items()] + [sql_date(day)]
     return (
         f"copy into {target} ({', '.join(names)}) from (select {', '.join(values)} from {location}) "
         # FORCE: a reloaded day must be copied again although its file was "loaded before".
@@ -118,7 +125,10 @@ class SnowflakeWarehouse(WarehouseResource):
         if self._open is not None:  # inside a session: its connection
             yield self._open
             return
+        # Checked before connecting: both names are written into SQL text.
         sql_identifier(self.database)
+        if self.clone_from:
+            sql_identifier(self.clone_from)
         with self.snowflake.get_connection() as conn:
             yield _Connection(conn)
 
@@ -154,7 +164,7 @@ class SnowflakeWarehouse(WarehouseResource):
         if not self.clone_from:
             raise RuntimeError(f"{self.database} is not a branch clone; refusing to drop it")
         with self._connect() as connection:
-            connection.conn.cursor().execute(f"drop database if exists {self.database}")
+            connection.conn.cursor().execute(f"drop database if exists {sql_identifier(self.database)}")
 
     def replace_partition(
         self, schema: str, table: str, day: date, frame: pl.DataFrame, source: str | None = None
@@ -231,6 +241,8 @@ class SnowflakeWarehouse(WarehouseResource):
         folder = f"{table}/{day.isoformat()}"
         with tempfile.TemporaryDirectory(prefix="retail-load-") as tmp:
             path = Path(tmp) / "part-0.parquet"
+            if "'" in path.as_posix():  # it is quoted in the PUT
+                raise ValueError(f"temporary folder {tmp!r} has a quote in its path: set TMPDIR to a plain path")
             frame.write_parquet(path)
             cur.execute(f"put 'file://{path.as_posix()}' @{stage}/{folder}/ overwrite = true auto_compress = false")
         return f"@{stage}/{folder}/", True

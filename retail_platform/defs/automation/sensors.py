@@ -14,6 +14,7 @@ from retail_platform.lake.paths import partition_dir
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import FIRST_DAY, RANGE_END_TAG, RANGE_START_TAG
 from retail_platform.sources.registry import TABLES, TABLES_BY_NAME
+from retail_platform.transforms.bronze import partition_folder_problem
 
 
 def landing_sensor(
@@ -27,6 +28,8 @@ def landing_sensor(
     ``RETAIL_LANDING_SCAN_DAYS``) complete days, so a late file in a past day's folder triggers that
     day again. One run per day,
     for the tables whose files changed; silver and downstream follow by declarative automation.
+    Folders and files bronze never reads (a malformed ``dt=`` folder, an unknown table, a file
+    outside any ``dt=`` folder) are warned about in the tick's log and skip reason, once each.
     """
 
     @dg.sensor(
@@ -51,6 +54,14 @@ def landing_sensor(
                     scanned[(spec.table, day)] = landing.fingerprint(modified)
                     newest[(spec.table, day)] = max(m for _, m in modified)
         changed = landing.new_file_sets(seen, scanned)
+        unread = landing.unread_paths(SOURCE_TABLES, *_landing_listing(lake), partition_folder_problem)
+        new_unread = sorted(set(unread) - landing.reported_folders(seen))
+        for folder in new_unread:
+            context.log.warning(
+                f"{lake.uri(folder)} in the landing zone is never read by bronze: {unread[folder]}. Rename or move it "
+                "to landing/<source>/<table>/dt=YYYY-MM-DD, then materialize bronze/<table> for that day (this "
+                f"sensor does it when the day is within the last {automation.landing_scan_days} days)."
+            )
         ingested = bronze_ingested_at(context.instance, {(t, d) for d, tables in changed.items() for t in tables})
         requests = [
             dg.RunRequest(
@@ -61,12 +72,26 @@ def landing_sensor(
             )
             for day, tables in landing.not_yet_ingested(changed, newest, ingested).items()
         ]
-        cursor = landing.dump_cursor(landing.advance_cursor(seen, changed, days[0] if days else today()))
+        cursor = landing.dump_cursor(landing.advance_cursor(seen, changed, days[0] if days else today(), unread))
         if not requests:
-            return dg.SensorResult(skip_reason=f"no new landing files in {len(days)} day(s) scanned", cursor=cursor)
+            reason = f"no new landing files in {len(days)} day(s) scanned"
+            if new_unread:
+                reason += f"; {len(new_unread)} landing path(s) never read (see the log): " + ", ".join(new_unread)
+            return dg.SensorResult(skip_reason=reason, cursor=cursor)
         return dg.SensorResult(run_requests=requests, cursor=cursor)
 
     return _landing
+
+
+SOURCE_TABLES = {s: [t.table for t in TABLES if t.source == s] for s in dict.fromkeys(t.source for t in TABLES)}
+
+
+def _landing_listing(lake: LakeResource) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The landing zone's folders and files above the partition folders (landing, sources, tables)."""
+    parents = ["landing"]
+    for source, tables in SOURCE_TABLES.items():
+        parents += [f"landing/{source}", *(f"landing/{source}/{table}" for table in tables)]
+    return {p: lake.list_folders(p) for p in parents}, {p: lake.list_files(p) for p in parents}
 
 
 def bronze_ingested_at(instance: dg.DagsterInstance, wanted: set[tuple[str, date]]) -> dict[tuple[str, date], float]:

@@ -1,6 +1,8 @@
 """Gold: conformed, business-ready daily datasets built from silver."""
 
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
@@ -21,6 +23,21 @@ _GOLD = {
     "group_name": "gold",
     "kinds": {"polars", "parquet"},
 }
+
+
+@contextlib.contextmanager
+def _failing_clearly(dataset: str, day: date) -> Iterator[None]:
+    """A value gold cannot hold fails the step naming the dataset, the partition and the column,
+    not with Polars' cast error (which names an input column of the expression)."""
+    try:
+        yield
+    except (gold.AmountOverflow, pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
+        raise dg.Failure(
+            f"gold/{dataset} for partition {day}: {exc}. Silver accepted a value gold cannot hold: "
+            "find the row in silver, tighten its bound in the registry (retail_platform/sources/registry.py, "
+            f"Column max_value), then re-materialize silver and gold/{dataset} for {day}.",
+            allow_retries=False,  # the same rows fail the same way
+        ) from exc
 
 
 def _silver(lake: LakeResource, table: str, day: str):
@@ -47,12 +64,13 @@ def sales(context: dg.AssetExecutionContext, lake: LakeResource):
     daily = DailyResults(context)
     for day in step_days(context):
         started = time.monotonic()
-        lines, unmatched = gold.sales(
-            *(
-                _silver(lake, t, day.isoformat())
-                for t in ("pos_transactions", "pos_transaction_lines", "orders", "order_items")
+        with _failing_clearly("sales", day):
+            lines, unmatched = gold.sales(
+                *(
+                    _silver(lake, t, day.isoformat())
+                    for t in ("pos_transactions", "pos_transaction_lines", "orders", "order_items")
+                )
             )
-        )
         by_channel = dict(lines.group_by("channel").len().iter_rows())
         _write(
             daily,
@@ -113,12 +131,13 @@ def inventory_position(context: dg.AssetExecutionContext, lake: LakeResource):
     daily = DailyResults(context)
     for day in step_days(context):
         started = time.monotonic()
-        frame = gold.inventory_position(
-            _silver(lake, "inventory_snapshots", day.isoformat()),
-            lake.read_parquet(partition_file("gold", "sales", day.isoformat())),
-            _silver(lake, "products", day.isoformat()),
-            day,
-        )
+        with _failing_clearly("inventory_position", day):
+            frame = gold.inventory_position(
+                _silver(lake, "inventory_snapshots", day.isoformat()),
+                lake.read_parquet(partition_file("gold", "sales", day.isoformat())),
+                _silver(lake, "products", day.isoformat()),
+                day,
+            )
         _write(
             daily,
             lake,

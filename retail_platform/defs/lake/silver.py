@@ -7,6 +7,7 @@ plus today's changes.
 
 import time
 from dataclasses import dataclass
+from datetime import date
 
 import dagster as dg
 import polars as pl
@@ -14,21 +15,28 @@ import polars as pl
 from retail_platform.lake.buckets import ROWS_PER_BUCKET, bucket_count, key_buckets, merged_check_results, parquet_rows
 from retail_platform.lake.keys import bronze_key, cleaned_key, silver_key
 from retail_platform.lake.metadata import PREVIEW_ROWS, preview, previous_day, table_metadata
-from retail_platform.lake.paths import cleaned_table, history_table, partition_file, quarantine_file
+from retail_platform.lake.paths import cleaned_table, history_table, partition_dir, partition_file, quarantine_file
 from retail_platform.lake.ranges import RANGE_BACKFILL, DailyResults, step_days
 from retail_platform.lake.state import read_previous_partition
 from retail_platform.lake.storage import LakeResource
 from retail_platform.partitions import daily_partitions
+from retail_platform.quality import rules
 from retail_platform.quality.checks import (
     CONSERVATION,
+    Feed,
     conservation_specs,
+    feed_check_results,
+    feed_check_specs,
     row_count_anomaly_results,
+    sequence_step_result,
+    sequence_step_spec,
     silver_check_results,
     silver_check_specs,
     unique_key_result,
     unique_key_spec,
 )
 from retail_platform.sources.registry import TABLES, TableSpec
+from retail_platform.transforms.bronze import LINEAGE_COLUMNS
 from retail_platform.transforms.cdc import apply_changes
 from retail_platform.transforms.silver import SilverResult, clean, conservation_report
 
@@ -42,34 +50,65 @@ def clean_partition(
     bronze_key = partition_file("bronze", spec.table, day)
     table = cleaned_table(spec.table, cdc=spec.cdc is not None)
     silver_path, quarantine_path = partition_file("silver", table, day), quarantine_file(spec.table, day)
+    business_day = date.fromisoformat(day)
     local = lake.local_path(bronze_key)
     buckets = bucket_count(parquet_rows(local), rows_per_bucket) if local is not None else 1
     if buckets == 1:
         bronze = lake.read_parquet(bronze_key)
-        result = clean(spec, bronze.lazy())
+        result = clean(spec, bronze.lazy(), business_day)
         size = lake.write_parquet(silver_path, result.silver)
         lake.write_parquet(quarantine_path, result.quarantine)
-        checks = check_results(spec, bronze, result)
-        return partition_metadata(lake, silver_path, quarantine_path, size, [Cleaned.of(result)]), checks
+        checks = check_results(spec, bronze, result, business_day)
+        cleaned = [Cleaned.of(result, spec, business_day)]
+        feed = feed_of(lake, spec, day, cleaned, bronze.columns, bronze["_source_file"].unique().sort().to_list())
+        return partition_metadata(lake, silver_path, quarantine_path, size, cleaned), [
+            *checks,
+            *feed_check_results(spec, cleaned_key(spec), feed, day),
+        ]
 
     results, checks = [], []
     with lake.parquet_parts(silver_path) as silver, lake.parquet_parts(quarantine_path) as quarantine:
         for bronze in key_buckets(spec, local, buckets):
-            result = clean(spec, bronze.lazy())
-            checks.append(check_results(spec, bronze, result))
+            result = clean(spec, bronze.lazy(), business_day)
+            checks.append(check_results(spec, bronze, result, business_day))
             silver.append(result.silver)
             quarantine.append(result.quarantine)
-            results.append(Cleaned.of(result))
+            results.append(Cleaned.of(result, spec, business_day))
             del bronze, result
-    return partition_metadata(lake, silver_path, quarantine_path, silver.size, results), merged_check_results(checks)
+    scan = pl.scan_parquet(local)
+    files = scan.select(pl.col("_source_file").unique().sort()).collect()["_source_file"].to_list()
+    feed = feed_of(lake, spec, day, results, scan.collect_schema().names(), files)
+    return partition_metadata(lake, silver_path, quarantine_path, silver.size, results), [
+        *merged_check_results(checks),
+        *feed_check_results(spec, cleaned_key(spec), feed, day),
+    ]
 
 
-def check_results(spec: TableSpec, bronze: pl.DataFrame, result: SilverResult) -> list[dg.AssetCheckResult]:
+def feed_of(
+    lake: LakeResource, spec: TableSpec, day: str, results: list["Cleaned"], columns: list[str], files: list[str]
+) -> Feed:
+    """The day's feed as the feed checks judge it. An empty feed has no lineage to name its
+    files: they are listed from the landing folder."""
+    if not files:
+        files = lake.list_files(partition_dir("landing", spec.table, day, source=spec.source))
+    return Feed(
+        rows=sum(r.rows_in for r in results),
+        quarantined=sum(r.rows_quarantined for r in results),
+        silver_rows=sum(r.rows_out for r in results),
+        late_rows=sum(r.late_rows for r in results),
+        columns=tuple(c for c in columns if c not in LINEAGE_COLUMNS),
+        files=tuple(files),
+    )
+
+
+def check_results(
+    spec: TableSpec, bronze: pl.DataFrame, result: SilverResult, day: date | None = None
+) -> list[dg.AssetCheckResult]:
     """The silver checks of one cleaned partition (or bucket). They run on the frames just
     written, not on a read-back: the write is atomic and Parquet round-trips these types, so a
     read-back would only cost its time and memory."""
     key = cleaned_key(spec)
-    report = conservation_report(spec, bronze, result.silver, result.quarantine, result.duplicates_removed)
+    report = conservation_report(spec, bronze, result.silver, result.quarantine, result.duplicates_removed, day)
     return [
         dg.AssetCheckResult(
             check_name=CONSERVATION,
@@ -93,9 +132,10 @@ class Cleaned:
     rows_quarantined: int
     reasons: dict[str, int]  # rows quarantined per first reason
     head: pl.DataFrame  # the first silver rows: the preview, and the schema
+    late_rows: int = 0  # silver rows whose declared business time is before the day
 
     @classmethod
-    def of(cls, result: SilverResult) -> "Cleaned":
+    def of(cls, result: SilverResult, spec: TableSpec | None = None, day: date | None = None) -> "Cleaned":
         head = result.silver.head(PREVIEW_ROWS)
         first_reason = pl.col("_quarantine_reason").str.split("; ").list.first().str.replace(r": .*$", "")
         reasons = result.quarantine.group_by(first_reason).len()
@@ -106,6 +146,7 @@ class Cleaned:
             rows_quarantined=result.rows_quarantined,
             reasons=dict(reasons.iter_rows()),
             head=pl.DataFrame(head.to_dicts(), schema=head.schema),
+            late_rows=rules.late_rows(result.silver, spec.feed.late_column, day) if spec and day else 0,
         )
 
 
@@ -146,7 +187,7 @@ def build_silver_asset(spec: TableSpec) -> dg.AssetsDefinition:
         backfill_policy=RANGE_BACKFILL,
         group_name="silver",
         kinds={"polars", "parquet"},
-        check_specs=conservation_specs(key, keys) + silver_check_specs(spec, key),
+        check_specs=conservation_specs(key, keys) + silver_check_specs(spec, key) + feed_check_specs(spec, key),
         description=(
             f"`{spec.table}` change events, cleaned and deduplicated by LSN (the change history)."
             if spec.cdc
@@ -184,7 +225,11 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
         backfill_policy=RANGE_BACKFILL,
         group_name="silver",
         kinds={"polars", "parquet"},
-        check_specs=[unique_key_spec(key, cdc.entity_key), *silver_check_specs(spec, key, state=True)],
+        check_specs=[
+            unique_key_spec(key, cdc.entity_key),
+            *silver_check_specs(spec, key, state=True),
+            sequence_step_spec(key, cdc),
+        ],
         description=f"Current state of every `{spec.table}` row at the end of the day: the event with the "
         f"greatest `{cdc.sequence_column}` per ({', '.join(cdc.entity_key)}); deletes kept as `is_deleted` tombstones.",
     )
@@ -212,7 +257,11 @@ def build_cdc_state_asset(spec: TableSpec) -> dg.AssetsDefinition:
             daily.materialized(key, day, metadata)
             daily.checked(
                 day,
-                [unique_key_result(key, state, cdc.entity_key), *silver_check_results(spec, key, state, state=True)],
+                [
+                    unique_key_result(key, state, cdc.entity_key),
+                    *silver_check_results(spec, key, state, state=True),
+                    sequence_step_result(key, cdc, previous, changes, day.isoformat()),
+                ],
             )
         yield from daily.events()
 

@@ -49,6 +49,8 @@ def dbt_build(
     of its process (profiles.yml and the ``partition_window_filter`` macro read them), not as
     ``--vars``: dbt re-parses the whole project whenever its vars change, which every new window
     would do (~5 s a step)."""
+    if window and (not all(type(d) is date for d in window) or window[1] < window[0]):
+        raise ValueError(f"the dbt window must be two dates, first <= last; got {window!r}")
     warehouse.prepare_for_dbt()
     env = dict(warehouse.dbt_env())
     if window:
