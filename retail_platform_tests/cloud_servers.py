@@ -62,3 +62,16 @@ def cloud_env(deployment: str, s3_endpoint: str, snowflake: dict, **extra: str) 
         "RETAIL_SNOWFLAKE_STAGE": "none",
         **extra,
     }
+
+
+def s3_client(endpoint: str):
+    """A boto3 S3 client on the loopback server (moto accepts any key pair)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )

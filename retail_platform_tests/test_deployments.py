@@ -8,7 +8,6 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import boto3
 import dagster as dg
 import polars as pl
 import pytest
@@ -16,7 +15,7 @@ import snowflake.connector as snowflake_connector
 
 from retail_platform.deployments import DeploymentConfigError, cloud_settings, current_deployment
 from retail_platform.provisioning import LAKE_ROLE_ARN_ENV, apply_plan, ensure_bucket, provision, provisioning_plan
-from retail_platform_tests.cloud_servers import cloud_env, s3_server, snowflake_server
+from retail_platform_tests.cloud_servers import cloud_env, s3_client, s3_server, snowflake_server
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "correct-horse-battery-staple"
@@ -27,16 +26,6 @@ LAKE_ROLE = "arn:aws:iam::123456789012:role/retail-snowflake-lake"
 def servers():
     with s3_server() as s3, snowflake_server() as snowflake:
         yield s3, snowflake
-
-
-def s3_client(endpoint: str):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
 
 
 def snowflake_rows(snowflake: dict, sql: str) -> list[tuple]:

@@ -15,14 +15,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
 from retail_platform.provisioning import ensure_bucket
-from retail_platform_tests.cloud_servers import cloud_env, s3_server
+from retail_platform_tests.cloud_servers import cloud_env, s3_client, s3_server
 from retail_platform_tests.fault_proxy import INTERNAL_ERROR, SLOW_DOWN, FaultPlan, fault_proxy
 
 # Heavy (CLI runs with dbt): never beside the `dagster dev` modules on the other worker.
@@ -89,16 +88,6 @@ FAKE_SNOWFLAKE = {"account": "acme", "user": "loader", "password": "x", "host": 
 def s3():
     with s3_server() as endpoint:
         yield endpoint
-
-
-def s3_client(endpoint: str):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
 
 
 def dev_lake_resources(monkeypatch, endpoint: str, bucket: str, tmp_path: Path) -> dict:
