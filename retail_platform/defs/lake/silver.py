@@ -36,7 +36,7 @@ from retail_platform.quality.checks import (
     unique_key_spec,
 )
 from retail_platform.sources.registry import TABLES, TableSpec
-from retail_platform.transforms.bronze import LINEAGE_COLUMNS
+from retail_platform.transforms.bronze import LINEAGE_COLUMNS, skip_reason
 from retail_platform.transforms.cdc import apply_changes
 from retail_platform.transforms.silver import SilverResult, clean, conservation_report
 
@@ -88,9 +88,11 @@ def feed_of(
     lake: LakeResource, spec: TableSpec, day: str, results: list["Cleaned"], columns: list[str], files: list[str]
 ) -> Feed:
     """The day's feed as the feed checks judge it. An empty feed has no lineage to name its
-    files: they are listed from the landing folder."""
+    files: they are listed from the landing folder, as bronze reads it (the files it skips are
+    not the feed's)."""
     if not files:
-        files = lake.list_files(partition_dir("landing", spec.table, day, source=spec.source))
+        found = lake.list_files(partition_dir("landing", spec.table, day, source=spec.source))
+        files = [key for key in found if skip_reason(key.rsplit("/", 1)[-1], spec.file_format) is None]
     return Feed(
         rows=sum(r.rows_in for r in results),
         quarantined=sum(r.rows_quarantined for r in results),
